@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Set-up that `npm test` runs first (npm's `pretest`), so the README's one test command works on a
+// fresh Debian 12 machine: the Debian packages the real-part tests use, a fresh build of dist/,
+// and the worker VM image (built once into .cache/, reused afterwards).
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+const DEBIAN_PACKAGES = {
+  // program that must exist -> Debian package that provides it
+  '/usr/sbin/sshd': 'openssh-server',
+  '/usr/bin/ssh': 'openssh-client',
+  '/usr/bin/ssh-keygen': 'openssh-client',
+  '/usr/bin/qemu-system-x86_64': 'qemu-system-x86',
+  '/usr/bin/qemu-img': 'qemu-utils',
+  '/usr/sbin/qemu-ga': 'qemu-guest-agent',
+  '/bin/busybox': 'busybox-static',
+  '/sbin/mkfs.ext4': 'e2fsprogs',
+  '/usr/bin/cpio': 'cpio',
+  '/sbin/modprobe': 'kmod',
+};
+
+function run(file, args) {
+  execFileSync(file, args, { stdio: 'inherit', timeout: 15 * 60 * 1000 });
+}
+
+function ensureDebianPackages() {
+  const missing = [
+    ...new Set(
+      Object.entries(DEBIAN_PACKAGES)
+        .filter(([p]) => !existsSync(p))
+        .map(([, pkg]) => pkg),
+    ),
+  ];
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(`psm test set-up: missing Debian packages: ${missing.join(' ')}`);
+    console.error(`install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`psm test set-up: installing ${missing.join(' ')}`);
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+}
+
+ensureDebianPackages();
+run('npm', ['run', '--silent', 'build']);
