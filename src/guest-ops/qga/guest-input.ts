@@ -17,7 +17,7 @@ export function checkGuestPath(path: string, what: string): Result<string, strin
   if (path.length === 0 || path.length > MAX_GUEST_PATH_CHARS)
     return err(`${what} must be 1-${MAX_GUEST_PATH_CHARS} characters`);
   if (!path.startsWith('/')) return err(`${what} must be an absolute path`);
-  if (/[\u0000-\u001f\u007f]/.test(path)) return err(`${what} contains a control character`);
+  if (hasControlCharacter(path)) return err(`${what} contains a control character`);
   if (path !== '/' && path.endsWith('/')) return err(`${what} must not end with /`);
   const parts = path.split('/').slice(1);
   if (parts.some((part) => part === '.' || part === '..' || part === ''))
@@ -60,4 +60,12 @@ export function checkOwnerId(id: number, what: string): Result<number, string> {
   if (!Number.isInteger(id) || id < 0 || id > 0xfffffffe)
     return err(`${what} must be an integer from 0 to 4294967294`);
   return ok(id);
+}
+
+export function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
 }

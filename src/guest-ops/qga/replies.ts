@@ -37,7 +37,11 @@ export function parseAgentReply(bytes: Uint8Array): Result<AgentReply, string> {
 
 /** Agent text made safe for a one-line message: no control characters, bounded length. */
 export function printable(text: string): string {
-  const cleaned = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  let cleaned = '';
+  for (const ch of text) {
+    const c = ch.charCodeAt(0);
+    cleaned += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? ' ' : ch;
+  }
   return cleaned.length > MAX_AGENT_ERROR_CHARS ? `${cleaned.slice(0, MAX_AGENT_ERROR_CHARS)}...` : cleaned;
 }
 
