@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { err, ok, type Result } from '../common/result.js';
+import { parseCertificate, type CertificateDetails } from './certificate.js';
+import { parseKeyBody } from './key-body.js';
+import { keyTypeInfo, type KeyTypeName } from './key-types.js';
+import { keyError, type PublicKeyError } from './public-key-errors.js';
+import { bytesEqual, latin1, SshReader } from './ssh-reader.js';
+
+export { KEY_TYPE_NAMES, isKeyTypeName, type KeyTypeName } from './key-types.js';
+export type { PublicKeyError, PublicKeyErrorCode } from './public-key-errors.js';
+export type { CertificateDetails } from './certificate.js';
+
+/**
+ * The longest base64 key field psm reads. sshd has no limit; psm bounds it so a hostile line
+ * costs bounded work (a 16384-bit RSA certificate with 256 long principals fits easily).
+ */
+export const MAX_KEY_BASE64_CHARS = 128 * 1024;
+
+export interface PublicKey {
+  readonly type: KeyTypeName;
+  /** The decoded key blob, exactly as it appears in the file. */
+  readonly blob: Uint8Array;
+  /** Canonical base64 of `blob`, as written in the file. */
+  readonly base64: string;
+  readonly bits: number;
+  /**
+   * "SHA256:" + unpadded base64 of sha256(blob), as `ssh-keygen -l` prints it; for a certificate,
+   * of its plain key's blob (what ssh-keygen and sshd's logs show).
+   */
+  readonly fingerprint: string;
+  readonly certificate: boolean;
+  /** Present exactly when `certificate` is true. */
+  readonly cert?: CertificateDetails;
+}
+
+export function sha256Fingerprint(blob: Uint8Array): string {
+  const digest = createHash('sha256').update(blob).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
+}
+
+export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
+  return a.type === b.type && bytesEqual(a.blob, b.blob);
+}
+
+function isBase64Shape(text: string): boolean {
+  if (text.length === 0 || text.length % 4 !== 0) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const alnum = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    if (alnum || c === 43 || c === 47) continue;
+    // '=' only as the last one or two characters.
+    if (c === 61 && i >= text.length - 2 && (i === text.length - 1 || text.charCodeAt(i + 1) === 61))
+      continue;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Parses a key given as its text type name and base64 blob. Strict: canonical padded base64,
+ * the blob's inner type equal to `typeName`, valid key material, no trailing bytes, and for
+ * certificates a CA signature that verifies.
+ */
+export function parsePublicKey(typeName: string, base64: string): Result<PublicKey, PublicKeyError> {
+  const info = keyTypeInfo(typeName);
+  if (info === undefined)
+    return err(keyError('UNKNOWN_KEY_TYPE', `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`));
+  if (base64.length === 0)
+    return err(keyError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
+  if (base64.length > MAX_KEY_BASE64_CHARS)
+    return err(keyError('KEY_DATA_TOO_LONG', `key data is longer than ${MAX_KEY_BASE64_CHARS} characters`));
+  if (!isBase64Shape(base64)) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
+  const decoded = Buffer.from(base64, 'base64');
+  if (decoded.toString('base64') !== base64)
+    return err(keyError('BAD_BASE64', 'key data is not canonical base64 (non-zero padding bits)'));
+  const blob = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+  const reader = new SshReader(blob);
+  const inner = reader.string();
+  if (inner === null) return err(keyError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
+  const innerName = latin1(inner);
+  if (innerName !== typeName)
+    return err(
+      keyError(
+        'KEY_TYPE_MISMATCH',
+        `key blob holds a ${JSON.stringify(innerName.slice(0, 64))} key, not ${typeName}`,
+      ),
+    );
+  let bits: number;
+  let cert: CertificateDetails | undefined;
+  let fingerprint: string;
+  if (info.certificate) {
+    const parsed = parseCertificate(blob, reader, info.algorithm);
+    if (!parsed.ok) return parsed;
+    bits = parsed.value.bits;
+    cert = parsed.value.details;
+    // ssh-keygen -l fingerprints a certificate by its plain key (sshkey_fingerprint forces plain).
+    fingerprint = sha256Fingerprint(plainBlob(info.plain, parsed.value.plainBody));
+  } else {
+    const parsed = parseKeyBody(reader, info.algorithm);
+    if (!parsed.ok) return parsed;
+    if (reader.remaining !== 0) return err(keyError('TRAILING_DATA', 'key blob: bytes after the key'));
+    bits = parsed.value.bits;
+    fingerprint = sha256Fingerprint(blob);
+  }
+  const key: PublicKey = {
+    type: info.name,
+    blob,
+    base64,
+    bits,
+    fingerprint,
+    certificate: info.certificate,
+    ...(cert === undefined ? {} : { cert }),
+  };
+  return ok(key);
+}
+
+function plainBlob(typeName: string, body: Uint8Array): Uint8Array {
+  const out = Buffer.alloc(4 + typeName.length + body.length);
+  out.writeUInt32BE(typeName.length, 0);
+  out.write(typeName, 4, 'latin1');
+  out.set(body, 4 + typeName.length);
+  return out;
+}
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+function skipBlanks(text: string, index: number): number {
+  while (index < text.length && isBlank(text.charCodeAt(index))) index++;
+  return index;
+}
+
+function tokenEnd(text: string, index: number): number {
+  while (index < text.length && !isBlank(text.charCodeAt(index))) index++;
+  return index;
+}
+
+/** Reads "type base64" starting at `start` (after blanks) like sshkey_read; returns the key and the index after it. */
+export function readKeyField(
+  text: string,
+  start: number,
+): Result<{ key: PublicKey; end: number }, PublicKeyError> {
+  const typeStart = skipBlanks(text, start);
+  const typeEnd = tokenEnd(text, typeStart);
+  const typeName = text.slice(typeStart, typeEnd);
+  if (keyTypeInfo(typeName) === undefined)
+    return err(
+      keyError(
+        'UNKNOWN_KEY_TYPE',
+        `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`,
+        typeStart + 1,
+      ),
+    );
+  // sshkey_read needs a blank after the type name and something after the blanks.
+  const dataStart = skipBlanks(text, typeEnd);
+  if (typeEnd === text.length || dataStart === text.length)
+    return err(keyError('MISSING_KEY_DATA', `${typeName} is not followed by key data`, typeEnd + 1));
+  const dataEnd = tokenEnd(text, dataStart);
+  const parsed = parsePublicKey(typeName, text.slice(dataStart, dataEnd));
+  if (!parsed.ok) return err({ ...parsed.error, column: dataStart + 1 });
+  return ok({ key: parsed.value, end: skipBlanks(text, dataEnd) });
+}
