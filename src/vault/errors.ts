@@ -1,0 +1,61 @@
+import type { CodedError } from '../common/result.js';
+
+/**
+ * Every way the vault can fail. The CLI maps each code to an exit code (see `vaultExitCode` in
+ * src/cli/vault.ts); messages are for people and never contain secret material.
+ */
+export type VaultErrorCode =
+  /** virtual.conf does not exist where the location says. */
+  | 'CONFIG_MISSING'
+  /** virtual.conf is not valid TOML, or does not follow the schema (file:line in the error). */
+  | 'CONFIG_INVALID'
+  /** A secret field holds plain text instead of a sealed value. */
+  | 'PLAINTEXT_SECRET'
+  /** A sealed value or the [vault] table says a format version psm does not know. */
+  | 'UNKNOWN_FORMAT_VERSION'
+  /** The master key is not where the config says (no key file, no passphrase given). */
+  | 'KEY_MISSING'
+  /** The key file or a directory above it can be read by group or others, or is not a regular file. */
+  | 'KEY_UNSAFE_PERMISSIONS'
+  /** The key file is not 32 bytes. */
+  | 'KEY_INVALID'
+  /** The key or passphrase does not match the key id recorded in virtual.conf. */
+  | 'WRONG_KEY'
+  /** A sealed value failed authentication: altered, moved to another field or file, or truncated. */
+  | 'TAMPERED'
+  /** The path names no sealed value, or is not a path psm accepts. */
+  | 'NO_SUCH_SECRET'
+  | 'BAD_PATH'
+  /** A secret given to seal is empty or too long. */
+  | 'BAD_SECRET'
+  /** Another psm process holds the vault's write lock. */
+  | 'LOCKED'
+  /** The command would overwrite an existing file and --force was not given. */
+  | 'WOULD_OVERWRITE'
+  /** A 2010-style virtual.conf could not be read. */
+  | 'LEGACY_INVALID'
+  /** Reading or writing a file failed (disk full, permission denied by the OS, ...). */
+  | 'IO_FAILED';
+
+export type VaultError = CodedError<VaultErrorCode>;
+
+export function vaultError(
+  code: VaultErrorCode,
+  message: string,
+  where: { file?: string; line?: number; column?: number } = {},
+): VaultError {
+  return { code, message, ...where };
+}
+
+/** "file:line: message" when the error has a place, for one-line CLI output. */
+export function describeVaultError(error: VaultError): string {
+  if (error.file === undefined) return error.message;
+  const place = error.line === undefined ? error.file : `${error.file}:${error.line}`;
+  return `${place}: ${error.message}`;
+}
+
+/** Node's errno code of a failed fs call, without ever echoing file contents. */
+export function errnoCode(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error) return String(error.code);
+  return 'unknown error';
+}

@@ -1,0 +1,54 @@
+import { isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * Where psm's files live under a POP-C++ location. The roadmap puts the configuration in
+ * `$POPC_LOCATION/etc/virtual.conf`; POP-C++ installs to /usr/local/popc by default, so that is
+ * psm's default location too.
+ */
+export const DEFAULT_LOCATION = '/usr/local/popc';
+export const LOCATION_ENV = 'POPC_LOCATION';
+/** systemd's LoadCredential=psm.key:... puts the key here. */
+export const CREDENTIALS_ENV = 'CREDENTIALS_DIRECTORY';
+export const CREDENTIAL_NAME = 'psm.key';
+
+export interface Layout {
+  readonly location: string;
+  readonly etcDir: string;
+  readonly configFile: string;
+  readonly keyFile: string;
+  /** The next key during a rekey, renamed over keyFile once the config names it. */
+  readonly nextKeyFile: string;
+  readonly lockFile: string;
+  readonly psmDir: string;
+  readonly keysDir: string;
+  readonly policiesDir: string;
+  readonly stateDir: string;
+  readonly imagesDir: string;
+  readonly adminKey: string;
+}
+
+/** --location, then $POPC_LOCATION, then the default; always made absolute. */
+export function resolveLocation(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = flag ?? (env[LOCATION_ENV] || undefined) ?? DEFAULT_LOCATION;
+  return isAbsolute(chosen) ? chosen : resolve(chosen);
+}
+
+export function layoutOf(location: string): Layout {
+  const etcDir = join(location, 'etc');
+  const psmDir = join(location, 'var', 'psm');
+  const keysDir = join(psmDir, 'keys');
+  return {
+    location,
+    etcDir,
+    configFile: join(etcDir, 'virtual.conf'),
+    keyFile: join(etcDir, 'psm.key'),
+    nextKeyFile: join(etcDir, 'psm.key.next'),
+    lockFile: join(etcDir, '.virtual.conf.lock'),
+    psmDir,
+    keysDir,
+    policiesDir: join(etcDir, 'psm-policies'),
+    stateDir: join(psmDir, 'state'),
+    imagesDir: join(psmDir, 'images'),
+    adminKey: join(keysDir, 'admin_ed25519'),
+  };
+}

@@ -1,0 +1,158 @@
+import { err, ok, type Result } from '../common/result.js';
+import { vaultError, type VaultError } from './errors.js';
+import { MAX_SECRET_BYTES } from './sealed-value.js';
+
+/**
+ * The 2010 VirtualJobMgr's virtual.conf: one `key value` per line, split at the first space
+ * (psm also accepts `key = value`), keys popc_esx_* (the issue's shorter popc_* spellings too).
+ * Parsed on bytes so the two passwords never become JavaScript strings; the caller wipes them.
+ * The 2010 AES-encrypted form is not read: psm does not ship the key that was compiled into it.
+ */
+export const MAX_LEGACY_BYTES = 64 * 1024;
+
+export interface LegacyConf {
+  readonly uri: string;
+  readonly username: string;
+  readonly datastore: string | undefined;
+  readonly maxVms: number | undefined;
+  readonly numClone: number | undefined;
+  readonly workerName: string | undefined;
+  readonly hostUser: string | undefined;
+  readonly snapshot: string | undefined;
+  readonly password: Uint8Array | undefined;
+  readonly hostPass: Uint8Array | undefined;
+  /** Things the admin should look at; never contain secrets. */
+  readonly warnings: readonly string[];
+}
+
+const KEYS = [
+  'uri',
+  'username',
+  'password',
+  'datastore',
+  'maxvm',
+  'num_clone',
+  'worker_name',
+  'hostuser',
+  'hostpass',
+  'snapshot',
+] as const;
+type LegacyKey = (typeof KEYS)[number];
+const SECRET_KEYS: readonly LegacyKey[] = ['password', 'hostpass'];
+
+function legacyKey(raw: string): LegacyKey | undefined {
+  const name = raw.replace(/^popc_esx_/, '').replace(/^popc_/, '');
+  return (KEYS as readonly string[]).includes(name) ? (name as LegacyKey) : undefined;
+}
+
+function splitLine(line: Uint8Array): { key: string; value: Uint8Array } | undefined {
+  const space = line.findIndex((b) => b === 0x20 || b === 0x3d || b === 0x09);
+  if (space <= 0) return undefined;
+  const key = Buffer.from(line.subarray(0, space)).toString('latin1');
+  let start = space;
+  while (start < line.length && (line[start] === 0x20 || line[start] === 0x3d || line[start] === 0x09))
+    start += 1;
+  let end = line.length;
+  while (end > start && (line[end - 1] === 0x20 || line[end - 1] === 0x0d || line[end - 1] === 0x09))
+    end -= 1;
+  return { key, value: line.subarray(start, end) };
+}
+
+function isPlainText(bytes: Uint8Array): boolean {
+  if (bytes.some((b) => b === 0x7f || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d))) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function fail(file: string, line: number, message: string): Result<LegacyConf, VaultError> {
+  return err(vaultError('LEGACY_INVALID', message, { file, line }));
+}
+
+export function parseLegacy(bytes: Uint8Array, file: string): Result<LegacyConf, VaultError> {
+  if (bytes.length > MAX_LEGACY_BYTES)
+    return fail(file, 1, `larger than ${MAX_LEGACY_BYTES} bytes: not a 2010 virtual.conf`);
+  if (!isPlainText(bytes))
+    return fail(
+      file,
+      1,
+      'not plain text: the 2010 AES-encrypted form is not read; decrypt it with the 2010 tools first',
+    );
+  const values = new Map<LegacyKey, Uint8Array>();
+  const lines: number[] = [];
+  let lineNo = 0;
+  for (let start = 0; start <= bytes.length;) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    lineNo += 1;
+    const line = bytes.subarray(start, end);
+    start = end + 1;
+    const trimmed = Buffer.from(line).toString('latin1').trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    const split = splitLine(line);
+    const key = split === undefined ? undefined : legacyKey(split.key);
+    if (split === undefined || key === undefined)
+      return fail(
+        file,
+        lineNo,
+        `not a 2010 virtual.conf setting (expected popc_esx_KEY VALUE, KEY one of ${KEYS.join(', ')})`,
+      );
+    if (values.has(key)) return fail(file, lineNo, `${split.key} appears twice (psm imports one worker)`);
+    if (split.value.length === 0) return fail(file, lineNo, `${split.key} has no value`);
+    if (SECRET_KEYS.includes(key) && split.value.length > MAX_SECRET_BYTES)
+      return fail(file, lineNo, `${split.key} is longer than ${MAX_SECRET_BYTES} bytes`);
+    values.set(key, split.value);
+    lines[KEYS.indexOf(key)] = lineNo;
+  }
+  const text = (key: LegacyKey): string | undefined => {
+    const value = values.get(key);
+    return value === undefined ? undefined : Buffer.from(value).toString('utf8');
+  };
+  const integer = (key: LegacyKey): Result<number | undefined, VaultError> => {
+    const value = text(key);
+    if (value === undefined) return ok(undefined);
+    if (!/^-?[0-9]{1,6}$/.test(value))
+      return err(
+        vaultError('LEGACY_INVALID', `popc_esx_${key} must be a whole number`, {
+          file,
+          line: lines[KEYS.indexOf(key)],
+        }),
+      );
+    return ok(Number.parseInt(value, 10));
+  };
+  const uri = text('uri');
+  const username = text('username');
+  if (uri === undefined) return fail(file, lineNo, 'popc_esx_uri is missing');
+  if (username === undefined) return fail(file, lineNo, 'popc_esx_username is missing');
+  const maxVms = integer('maxvm');
+  if (!maxVms.ok) return maxVms;
+  const numClone = integer('num_clone');
+  if (!numClone.ok) return numClone;
+  const warnings: string[] = [];
+  if (/no_verify=1/.test(uri))
+    warnings.push(
+      'hypervisor.uri has no_verify=1 (TLS certificate checks off), kept as written: remove it once the certificate is trusted',
+    );
+  if (values.get('password') === undefined)
+    warnings.push('popc_esx_password is missing: set it with psm vault set hypervisor.password');
+  const copy = (key: LegacyKey): Uint8Array | undefined => {
+    const value = values.get(key);
+    return value === undefined ? undefined : new Uint8Array(value);
+  };
+  return ok({
+    uri,
+    username,
+    datastore: text('datastore'),
+    maxVms: maxVms.value,
+    numClone: numClone.value,
+    workerName: text('worker_name'),
+    hostUser: text('hostuser'),
+    snapshot: text('snapshot'),
+    password: copy('password'),
+    hostPass: copy('hostpass'),
+    warnings,
+  });
+}
