@@ -38,7 +38,8 @@ export function parseAgentReply(bytes: Uint8Array): Result<AgentReply, string> {
 /** Agent text made safe for a one-line message: no control characters, bounded length. */
 export function printable(text: string): string {
   let cleaned = '';
-  for (const ch of text) {
+  // Bounded first: the desc may be as long as a whole reply line.
+  for (const ch of text.slice(0, MAX_AGENT_ERROR_CHARS + 1)) {
     const c = ch.charCodeAt(0);
     cleaned += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? ' ' : ch;
   }
