@@ -1,0 +1,183 @@
+/**
+ * One known_hosts line, read as OpenSSH 9.x hostfile.c hostkeys_foreach_file reads it:
+ * `[@cert-authority|@revoked] hosts keytype base64 [comment]`, blank lines and `#` comments.
+ * psm is stricter than ssh where ssh would silently never match (see docs/known-hosts.md).
+ */
+import { ok, type Result } from '../common/result.js';
+import { knownHostsError, type KnownHostsError } from './known-hosts-errors.js';
+import { parseHashedHost, serializeHashedHost, type HashedHost } from './known-hosts-hash.js';
+import { parseHostPatterns, serializeHostPatterns, type HostPattern } from './known-hosts-pattern.js';
+import { readKeyField, type PublicKey } from './public-key.js';
+
+export type KnownHostsMarker = 'cert-authority' | 'revoked';
+
+export type HostField =
+  | { readonly kind: 'hashed'; readonly hashed: HashedHost }
+  | { readonly kind: 'patterns'; readonly patterns: readonly HostPattern[] };
+
+export interface KnownHostsEntry {
+  readonly kind: 'entry';
+  readonly marker: KnownHostsMarker | null;
+  readonly hosts: HostField;
+  readonly key: PublicKey;
+  /** Everything after the key and the blanks that follow it, verbatim; null when there is nothing. */
+  readonly comment: string | null;
+}
+
+export interface KnownHostsText {
+  readonly kind: 'comment' | 'blank';
+  /** The line exactly as read, so rewriting a file keeps it byte for byte. */
+  readonly text: string;
+}
+
+export type KnownHostsLine = KnownHostsEntry | KnownHostsText;
+
+const MARKERS: Readonly<Record<string, KnownHostsMarker>> = {
+  '@cert-authority': 'cert-authority',
+  '@revoked': 'revoked',
+};
+/** Index of the first control character other than tab (NUL, CR, ESC, DEL...), or -1. */
+function findControl(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return i;
+  }
+  return -1;
+}
+
+/** Parses one line (without its `\n`). Never throws on bad input. */
+export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownHostsError> {
+  const control = findControl(text);
+  if (control >= 0) {
+    const code = text.charCodeAt(control);
+    const hint = code === 0x0d ? ' (Windows line ending?)' : '';
+    return knownHostsError(
+      'CONTROL_CHARACTER',
+      `control character U+${code.toString(16).padStart(4, '0')} in the line${hint}`,
+      control,
+    );
+  }
+  let pos = skipBlanks(text, 0);
+  if (pos === text.length) return ok({ kind: 'blank', text });
+  if (text[pos] === '#') return ok({ kind: 'comment', text });
+
+  const marked = readMarker(text, pos);
+  if (!marked.ok) return marked;
+  pos = marked.value.end;
+
+  const hostsStart = pos;
+  while (pos < text.length && !isBlank(text[pos])) pos += 1;
+  if (pos === text.length)
+    return knownHostsError('MISSING_KEY', 'line ends after the host field', hostsStart);
+  const hosts = parseHostField(text.slice(hostsStart, pos), hostsStart);
+  if (!hosts.ok) return hosts;
+
+  pos = skipBlanks(text, pos);
+  if (pos === text.length || text[pos] === '#')
+    return knownHostsError('MISSING_KEY', 'no key after the host field', pos);
+  const keyField = readKeyField(text, pos);
+  if (!keyField.ok)
+    return knownHostsError('BAD_KEY', `${keyField.error.code}: ${keyField.error.message}`, pos);
+  const commentStart = skipBlanks(text, keyField.value.end);
+  const comment = commentStart < text.length ? text.slice(commentStart) : null;
+  return ok({
+    kind: 'entry',
+    marker: marked.value.marker,
+    hosts: hosts.value,
+    key: keyField.value.key,
+    comment,
+  });
+}
+
+/**
+ * hostfile.c check_markers: a marker runs up to the first space in the rest of the line (or, if
+ * there is none, the first tab) and must then be exactly `@cert-authority` or `@revoked`; a second
+ * marker is an error. Copying that rule keeps psm refusing exactly the marker lines ssh refuses.
+ */
+function readMarker(
+  text: string,
+  start: number,
+): Result<{ marker: KnownHostsMarker | null; end: number }, KnownHostsError> {
+  let pos = start;
+  let marker: KnownHostsMarker | null = null;
+  while (text[pos] === '@') {
+    if (marker !== null) return knownHostsError('BAD_MARKER', 'only one marker is allowed', pos);
+    let end = text.indexOf(' ', pos);
+    if (end < 0) end = text.indexOf('\t', pos);
+    if (end < 0) return knownHostsError('BAD_MARKER', 'marker without a host field after it', pos);
+    const word = text.slice(pos, end);
+    const known = MARKERS[word];
+    if (known === undefined)
+      return knownHostsError('BAD_MARKER', 'unknown marker (want @cert-authority or @revoked)', pos);
+    marker = known;
+    pos = skipBlanks(text, end);
+  }
+  return ok({ marker, end: pos });
+}
+
+function parseHostField(field: string, start: number): Result<HostField, KnownHostsError> {
+  if (field.startsWith('|')) {
+    const hashed = parseHashedHost(field, start);
+    return hashed.ok ? ok({ kind: 'hashed', hashed: hashed.value }) : hashed;
+  }
+  const patterns = parseHostPatterns(field, start);
+  return patterns.ok ? ok({ kind: 'patterns', patterns: patterns.value }) : patterns;
+}
+
+export function serializeHostField(hosts: HostField): string {
+  return hosts.kind === 'hashed' ? serializeHashedHost(hosts.hashed) : serializeHostPatterns(hosts.patterns);
+}
+
+/**
+ * Writes a line canonically (single spaces between fields). Refuses, with a coded error, anything
+ * that would not read back as the same line: the result is re-parsed and compared field by field.
+ */
+export function serializeKnownHostsLine(line: KnownHostsLine): Result<string, KnownHostsError> {
+  const text = line.kind === 'entry' ? renderEntry(line) : line.text;
+  const back = parseKnownHostsLine(text);
+  if (!back.ok)
+    return knownHostsError('UNREPRESENTABLE', `cannot be written as one line: ${back.error.message}`);
+  if (!sameLine(line, back.value))
+    return knownHostsError('UNREPRESENTABLE', 'cannot be written as one line that reads back the same');
+  return ok(text);
+}
+
+function renderEntry(entry: KnownHostsEntry): string {
+  const marker = entry.marker === null ? '' : `@${entry.marker} `;
+  const comment = entry.comment === null ? '' : ` ${entry.comment}`;
+  return `${marker}${serializeHostField(entry.hosts)} ${entry.key.type} ${entry.key.base64}${comment}`;
+}
+
+/** Structural equality of two parsed lines (keys by type and blob encoding). */
+export function sameLine(a: KnownHostsLine, b: KnownHostsLine): boolean {
+  if (a.kind !== 'entry' || b.kind !== 'entry') {
+    return a.kind !== 'entry' && b.kind !== 'entry' && a.kind === b.kind && a.text === b.text;
+  }
+  return (
+    a.marker === b.marker &&
+    a.comment === b.comment &&
+    a.key.type === b.key.type &&
+    a.key.base64 === b.key.base64 &&
+    sameHosts(a.hosts, b.hosts)
+  );
+}
+
+function sameHosts(a: HostField, b: HostField): boolean {
+  if (a.kind === 'hashed' || b.kind === 'hashed') {
+    return a.kind === 'hashed' && b.kind === 'hashed' && serializeHostField(a) === serializeHostField(b);
+  }
+  return (
+    a.patterns.length === b.patterns.length &&
+    a.patterns.every((p, i) => p.negated === b.patterns[i]?.negated && p.pattern === b.patterns[i]?.pattern)
+  );
+}
+
+function isBlank(c: string | undefined): boolean {
+  return c === ' ' || c === '\t';
+}
+
+function skipBlanks(text: string, start: number): number {
+  let pos = start;
+  while (isBlank(text[pos])) pos += 1;
+  return pos;
+}

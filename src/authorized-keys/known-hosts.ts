@@ -1,0 +1,107 @@
+/**
+ * known_hosts files: split into lines the way OpenSSH does (on `\n` only), each line checked for
+ * length and UTF-8 before it is parsed, one result per line. The rest of the known_hosts module
+ * (matching, hashing) is re-exported here so callers import one path.
+ */
+import { err, ok, type Result } from '../common/result.js';
+import { MAX_KNOWN_HOSTS_LINE_BYTES, type KnownHostsError } from './known-hosts-errors.js';
+import { parseKnownHostsLine, serializeKnownHostsLine, type KnownHostsLine } from './known-hosts-line.js';
+
+export * from './known-hosts-errors.js';
+export * from './known-hosts-hash.js';
+export * from './known-hosts-pattern.js';
+export * from './known-hosts-line.js';
+export * from './known-hosts-match.js';
+export * from './known-hosts-hash-file.js';
+
+export interface KnownHostsFileLine {
+  /** 1-based line number. */
+  readonly line: number;
+  /** The line as text (invalid UTF-8 shown with U+FFFD, for messages only). */
+  readonly text: string;
+  /** The parsed line, or its error with `line` (and `column` where known) set. */
+  readonly result: Result<KnownHostsLine, KnownHostsError>;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossyUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Parses a whole file; never throws on bad input. A final `\n` does not start another line. */
+export function parseKnownHostsFile(data: Uint8Array | string): KnownHostsFileLine[] {
+  return typeof data === 'string' ? parseText(data) : parseBytes(data);
+}
+
+function parseBytes(data: Uint8Array): KnownHostsFileLine[] {
+  const out: KnownHostsFileLine[] = [];
+  let start = 0;
+  let number = 0;
+  while (start < data.length) {
+    let end = data.indexOf(0x0a, start);
+    if (end < 0) end = data.length;
+    number += 1;
+    const bytes = data.subarray(start, end);
+    start = end + 1;
+    if (bytes.length > MAX_KNOWN_HOSTS_LINE_BYTES) {
+      out.push(tooLong(number, bytes.length));
+      continue;
+    }
+    let text: string;
+    try {
+      text = strictUtf8.decode(bytes);
+    } catch {
+      const shown = lossyUtf8.decode(bytes);
+      out.push(failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8'));
+      continue;
+    }
+    out.push(parseNumbered(number, text));
+  }
+  return out;
+}
+
+function parseText(data: string): KnownHostsFileLine[] {
+  const lines = data.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines.map((text, index) => {
+    const number = index + 1;
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_KNOWN_HOSTS_LINE_BYTES) return tooLong(number, bytes);
+    if (LONE_SURROGATE.test(text))
+      return failed(number, text, 'INVALID_UTF8', 'line has an unpaired surrogate (not valid UTF-8)');
+    return parseNumbered(number, text);
+  });
+}
+
+function parseNumbered(line: number, text: string): KnownHostsFileLine {
+  const result = parseKnownHostsLine(text);
+  return { line, text, result: result.ok ? result : err({ ...result.error, line }) };
+}
+
+function tooLong(line: number, bytes: number): KnownHostsFileLine {
+  return failed(
+    line,
+    '',
+    'LINE_TOO_LONG',
+    `line is ${bytes} bytes, more than the ${MAX_KNOWN_HOSTS_LINE_BYTES} psm reads`,
+  );
+}
+
+function failed(
+  line: number,
+  text: string,
+  code: 'LINE_TOO_LONG' | 'INVALID_UTF8',
+  message: string,
+): KnownHostsFileLine {
+  return { line, text, result: err({ code, message, line }) };
+}
+
+/** Writes parsed lines back, one `\n` after each; refuses (with the line number) what cannot be written. */
+export function serializeKnownHostsFile(lines: readonly KnownHostsLine[]): Result<string, KnownHostsError> {
+  const out: string[] = [];
+  for (const [index, line] of lines.entries()) {
+    const text = serializeKnownHostsLine(line);
+    if (!text.ok) return err({ ...text.error, line: index + 1 });
+    out.push(`${text.value}\n`);
+  }
+  return ok(out.join(''));
+}
