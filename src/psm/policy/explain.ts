@@ -1,0 +1,127 @@
+import { assertNever } from '../../common/result.js';
+import { GATE_SAFE_CHARS } from './values.js';
+import type { HostPort, KeyPolicy, KeyRole } from './types.js';
+
+/** What a key under a policy can and cannot do, in words for people who do not know sshd options. */
+export interface PolicyExplanation {
+  readonly name: string;
+  readonly role: KeyRole;
+  readonly holder: string;
+  readonly owner: string;
+  readonly description: string;
+  readonly can: readonly string[];
+  readonly cannot: readonly string[];
+}
+
+export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
+  const can: string[] = [];
+  const cannot: string[] = [];
+  can.push(
+    policy.from.length === 0
+      ? 'Log in from any address (the policy has no "from" list).'
+      : `Log in only from ${policy.from.map(describeFrom).join(', ')}.`,
+  );
+  if (policy.objects.length === 0)
+    cannot.push(`Start any program: every command it sends is refused by the gate ${policy.gatePath}.`);
+  else
+    can.push(
+      `Start POP-C++ objects with popcobjrun (${policy.popcobjrunPath}), and only these: ` +
+        `${policy.objects.map((o) => (o.kind === 'directory' ? `any file below ${o.path}` : o.path)).join('; ')}. ` +
+        `Every argument must use only the characters ${GATE_SAFE_CHARS} and must not contain "..".`,
+    );
+  if (policy.permitOpen.length > 0)
+    can.push(
+      `Open tunnels from its own side to these places on the worker's network (like "ssh -L"): ${policy.permitOpen.map(describeHostPort).join(', ')}.`,
+    );
+  else cannot.push('Open any tunnel (port forwarding is switched off).');
+  if (policy.permitListen.length > 0)
+    can.push(
+      `Ask the worker to listen and tunnel back (like "ssh -R") on: ${policy.permitListen.map(describeHostPort).join(', ')}.`,
+    );
+  else if (policy.permitOpen.length > 0)
+    cannot.push('Ask the worker to listen for connections and tunnel them back (like "ssh -R").');
+  can.push(
+    policy.expiry === null
+      ? 'Be used with no end date (the policy has no "expiry").'
+      : `Be used for ${describeDuration(policy.expiry.seconds)} after psm writes it; after that the worker's SSH server refuses it.`,
+  );
+  cannot.push(
+    `Get a shell or run any other command: whatever it asks to run, the worker runs the gate ${policy.gatePath}, which refuses everything except the objects above.`,
+    'Get a terminal (no pty), so nothing interactive runs.',
+    'Forward the SSH agent or X11 (graphical) connections.',
+    "Set environment variables, or make the worker run the account's ~/.ssh/rc.",
+  );
+  if (policy.permitOpen.length === 0 && policy.permitListen.length === 0)
+    cannot.push('Forward Unix-domain sockets.');
+  return {
+    name: policy.name,
+    role: policy.role,
+    holder: roleHolder(policy.role),
+    owner: policy.owner,
+    description: policy.description.trim(),
+    can,
+    cannot,
+  };
+}
+
+export function formatExplanation(e: PolicyExplanation): string {
+  return [
+    `Policy "${e.name}": for ${e.holder} (role ${e.role}).`,
+    `Owner: ${e.owner}`,
+    '',
+    e.description,
+    '',
+    'A key written under this policy CAN:',
+    ...e.can.map((line) => `  - ${line}`),
+    '',
+    'It CANNOT:',
+    ...e.cannot.map((line) => `  - ${line}`),
+    '',
+  ].join('\n');
+}
+
+function roleHolder(role: KeyRole): string {
+  switch (role) {
+    case 'admin':
+      return "the admin VM's key on the workers";
+    case 'main-node':
+      return "the key of an application's main node";
+    case 'initiator':
+      return "a job initiator's key";
+    default:
+      return assertNever(role);
+  }
+}
+
+function describeFrom(pattern: string): string {
+  const negated = pattern.startsWith('!');
+  const body = negated ? pattern.slice(1) : pattern;
+  const text = body.includes('/')
+    ? `addresses in ${body}`
+    : body.includes('*') || body.includes('?')
+      ? `addresses matching ${body}`
+      : body;
+  return negated ? `not ${text}` : text;
+}
+
+function describeHostPort(p: HostPort): string {
+  const host = p.host === '*' ? 'any host' : p.host;
+  const port = p.port === '*' ? 'any port' : `port ${p.port}`;
+  return `${host} ${port}`;
+}
+
+function describeDuration(seconds: number): string {
+  const units: [number, string][] = [
+    [604_800, 'week'],
+    [86_400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  for (const [size, name] of units)
+    if (seconds % size === 0) {
+      const n = seconds / size;
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
+  return `${seconds} seconds`;
+}
