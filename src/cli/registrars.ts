@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliIo } from './output.js';
+import { register as knownHosts } from './known-hosts.js';
 
 /**
  * The command groups psm has. Each group lives in its own file under src/cli/ and exports one
@@ -7,4 +8,4 @@ import type { CliIo } from './output.js';
  */
 export type Registrar = (program: Command, io: CliIo) => void;
 
-export const registrars: readonly Registrar[] = [];
+export const registrars: readonly Registrar[] = [knownHosts];
