@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
+import { register as init } from './init.js';
+import { register as vault } from './vault.js';
 import type { CliIo } from './output.js';
 import { register as knownHosts } from './known-hosts.js';
+import { register as image } from './image.js';
 
 /**
  * The command groups psm has. Each group lives in its own file under src/cli/ and exports one
@@ -8,4 +11,4 @@ import { register as knownHosts } from './known-hosts.js';
  */
 export type Registrar = (program: Command, io: CliIo) => void;
 
-export const registrars: readonly Registrar[] = [knownHosts];
+export const registrars: readonly Registrar[] = [knownHosts, image, init, vault];

@@ -1,0 +1,129 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { assertNever } from '../common/result.js';
+import type { ImageError, ImageErrorCode } from '../guest-ops/image/errors.js';
+import type { WorkerImageManifest } from '../guest-ops/image/manifest.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { CliFailure } from './failure.js';
+import { printJson, printLine, type CliIo } from './output.js';
+
+/** `psm image build|show`: the worker test image (docs/worker-image.md). */
+export function register(program: Command, io: CliIo): void {
+  const image = program.command('image').description('Build and inspect the worker test VM image');
+
+  image
+    .command('build')
+    .description('Build the worker test image (kernel, initramfs, /persist base disk) from Debian packages')
+    .requiredOption('--out <dir>', 'image directory to create or update')
+    .option('--cache <dir>', 'where the kernel package is kept between builds', defaultCacheDir())
+    .option('--force', 'rebuild even if the image is up to date', false)
+    .option('--json', 'print the result as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Rebuilds only when an input changed (kernel package version, the host binaries and libraries
+copied in, psm's recipe); the inputs are recorded in DIR/manifest.json. A test/demo image: real
+deployments bring a distro image with qemu-guest-agent and openssh-server.
+
+Examples:
+  psm image build --out .cache/worker-image
+  psm image build --out /var/lib/psm/worker-image --cache /var/cache/psm --force --json`,
+    )
+    .action(async (opts: { out: string; cache: string; force: boolean; json: boolean }) => {
+      const { buildWorkerImage } = await import('../guest-ops/image/build.js');
+      const progress = !opts.json && io.stderr.isTTY === true;
+      const controller = new AbortController();
+      const onSigint = (): void => controller.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        const built = await buildWorkerImage({
+          out: opts.out,
+          cache: opts.cache,
+          force: opts.force,
+          signal: controller.signal,
+          onProgress: progress
+            ? (step) => io.stderr.write(`\r\x1b[Kbuilding worker image: ${step}`)
+            : undefined,
+        });
+        if (progress) io.stderr.write('\r\x1b[K');
+        if (!built.ok) throw failure(built.error);
+        const { dir, manifest, rebuilt } = built.value;
+        if (opts.json) printJson(io, { dir, rebuilt, manifest });
+        else
+          printLine(
+            io,
+            `${rebuilt ? 'built' : 'up to date:'} worker image in ${dir} (kernel ${manifest.kernelVersion})`,
+          );
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+      }
+    });
+
+  image
+    .command('show')
+    .description("Print a worker image's manifest")
+    .argument('<dir>', 'image directory')
+    .option('--json', 'print the manifest as JSON', false)
+    .addHelpText(
+      'after',
+      `
+Checks that the manifest is valid and that the kernel, initrd and base disk it names exist.
+
+Examples:
+  psm image show .cache/worker-image
+  psm image show .cache/worker-image --json`,
+    )
+    .action(async (dir: string, opts: { json: boolean }) => {
+      const { readWorkerImageManifest } = await import('../guest-ops/image/manifest.js');
+      const read = await readWorkerImageManifest(dir);
+      if (!read.ok) throw failure(read.error);
+      if (opts.json) printJson(io, read.value);
+      else for (const line of describe(read.value)) printLine(io, line);
+    });
+}
+
+function describe(m: WorkerImageManifest): string[] {
+  return [
+    `format:         ${m.format}`,
+    `kernel:         ${m.kernel} (${m.kernelVersion})`,
+    `initrd:         ${m.initrd}`,
+    `base disk:      ${m.baseDisk}`,
+    `append:         ${m.append}`,
+    `guest user:     ${m.guestUser}`,
+    `agent port:     ${m.qgaPortName}`,
+    `dhcp renew:     ${[m.dhcpRenew.path, ...m.dhcpRenew.argv].join(' ')}`,
+    `allowed rpcs:   ${m.allowedRpcs.join(', ')}`,
+    `built at:       ${m.builtAt}`,
+    ...Object.entries(m.inputs).map(([k, v]) => `input ${k}: ${v}`),
+  ];
+}
+
+function defaultCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
+  return join(base, 'psm', 'worker-image');
+}
+
+function failure(error: ImageError): CliFailure {
+  const where = error.file === undefined ? '' : ` (${error.file})`;
+  return new CliFailure(error.code, `${error.message}${where}`, exitCodeFor(error.code));
+}
+
+function exitCodeFor(code: ImageErrorCode): ExitCode {
+  switch (code) {
+    case 'IMAGE_MANIFEST_UNREADABLE':
+    case 'IMAGE_MANIFEST_INVALID':
+    case 'IMAGE_FILE_MISSING':
+      return EXIT.INPUT;
+    case 'IMAGE_OUT_INVALID':
+      return EXIT.REFUSED;
+    case 'IMAGE_TOOL_MISSING':
+    case 'IMAGE_TOOL_FAILED':
+    case 'IMAGE_KERNEL_UNAVAILABLE':
+    case 'IMAGE_KERNEL_FORMAT':
+    case 'IMAGE_ABORTED':
+      return EXIT.EXTERNAL;
+    default:
+      return assertNever(code);
+  }
+}
