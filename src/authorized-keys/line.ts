@@ -1,0 +1,179 @@
+import { err, ok, type Result } from '../common/result.js';
+import { akError, type AuthorizedKeysError } from './errors.js';
+import { isKeyTypeName } from './key-types.js';
+import { defaultKeyOptions, parseOptionsAt, type KeyOptions } from './options.js';
+import { readKeyField, type PublicKey } from './public-key.js';
+
+/**
+ * The longest line psm reads, in characters. sshd has no limit (getline); psm bounds the work a
+ * hostile file can cause and reports LINE_TOO_LONG instead (a documented deviation).
+ */
+export const MAX_LINE_LENGTH = 128 * 1024;
+
+export type AuthorizedKeysEntry =
+  | { kind: 'blank' }
+  | { kind: 'comment'; text: string }
+  | { kind: 'key'; options: KeyOptions; key: PublicKey; comment: string | null };
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+/** Characters psm refuses anywhere in a line (stricter than sshd; see docs/authorized-keys.md). */
+function checkCharacters(line: string): AuthorizedKeysError | null {
+  if (line.length > MAX_LINE_LENGTH)
+    return akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1);
+  const nul = line.indexOf('\0');
+  if (nul !== -1) return akError('NUL_IN_LINE', 'line contains a NUL byte', nul + 1);
+  const cr = line.indexOf('\r');
+  if (cr !== -1) return akError('LINE_BREAK_IN_LINE', 'line contains a carriage return', cr + 1);
+  const lf = line.indexOf('\n');
+  if (lf !== -1) return akError('LINE_BREAK_IN_LINE', 'line contains a line feed', lf + 1);
+  return null;
+}
+
+/** sshkey_advance_past_options: the options field ends at the first blank outside double quotes. */
+function optionsFieldEnd(line: string, start: number): number | null {
+  let quoted = false;
+  let i = start;
+  for (; i < line.length && (quoted || !isBlank(line.charCodeAt(i))); i++) {
+    const c = line.charCodeAt(i);
+    if (c === 92 && line.charCodeAt(i + 1) === 34) i++;
+    else if (c === 34) quoted = !quoted;
+  }
+  return quoted ? null : i;
+}
+
+/**
+ * One authorized_keys line (without its line break; one trailing CR is tolerated and dropped),
+ * read the way sshd's auth_check_authkey_line does: first as "key [comment]", otherwise as
+ * "options key [comment]".
+ */
+export function parseAuthorizedKeysLine(raw: string): Result<AuthorizedKeysEntry, AuthorizedKeysError> {
+  const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  const refused = checkCharacters(line);
+  if (refused !== null) return err(refused);
+  let start = 0;
+  while (start < line.length && isBlank(line.charCodeAt(start))) start++;
+  if (start === line.length) return ok({ kind: 'blank' });
+  if (line.charCodeAt(start) === 35) return ok({ kind: 'comment', text: line.slice(start) });
+
+  const plain = readKeyField(line, start);
+  if (plain.ok) return ok(keyEntry(defaultKeyOptions(), plain.value.key, line, plain.value.end));
+  // A line that starts with a key type name can only be a key without options: report why.
+  let firstEnd = start;
+  while (firstEnd < line.length && !isBlank(line.charCodeAt(firstEnd))) firstEnd++;
+  if (isKeyTypeName(line.slice(start, firstEnd))) return plain;
+
+  const fieldEnd = optionsFieldEnd(line, start);
+  if (fieldEnd === null)
+    return err(
+      akError('UNTERMINATED_QUOTE', 'the options field has an unterminated double quote', start + 1),
+    );
+  let keyStart = fieldEnd;
+  while (keyStart < line.length && isBlank(line.charCodeAt(keyStart))) keyStart++;
+  if (keyStart === line.length)
+    return err(akError('MISSING_KEY', 'no key after the options field', fieldEnd + 1));
+  const key = readKeyField(line, keyStart);
+  if (!key.ok) return key;
+  const options = parseOptionsAt(line, start);
+  if (!options.ok) return options;
+  return ok(keyEntry(options.value.options, key.value.key, line, key.value.end));
+}
+
+function keyEntry(
+  options: KeyOptions,
+  key: PublicKey,
+  line: string,
+  commentStart: number,
+): AuthorizedKeysEntry {
+  const comment = commentStart < line.length ? line.slice(commentStart) : null;
+  return { kind: 'key', options, key, comment };
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+// ignoreBOM keeps a byte-order mark in the first line, where sshd sees it too (and refuses the line).
+
+export interface ParsedLine {
+  line: number;
+  result: Result<AuthorizedKeysEntry, AuthorizedKeysError>;
+}
+
+/** Every line of a file, each with its own verdict; a bad line never affects another. */
+export function parseAuthorizedKeysFile(data: Uint8Array | string): ParsedLine[] {
+  const lines = typeof data === 'string' ? splitLines(data) : decodeLines(data);
+  return lines.map((entry, index) => ({
+    line: index + 1,
+    result:
+      typeof entry === 'string'
+        ? withLine(parseAuthorizedKeysLine(entry), index + 1)
+        : err({ ...entry, line: index + 1 }),
+  }));
+}
+
+function withLine(
+  result: Result<AuthorizedKeysEntry, AuthorizedKeysError>,
+  line: number,
+): Result<AuthorizedKeysEntry, AuthorizedKeysError> {
+  return result.ok ? result : err({ ...result.error, line });
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** UTF-8 is checked per line, so one bad byte makes only its own line invalid. */
+function decodeLines(bytes: Uint8Array): Array<string | AuthorizedKeysError> {
+  try {
+    return splitLines(decoder.decode(bytes));
+  } catch {
+    const out: Array<string | AuthorizedKeysError> = [];
+    let start = 0;
+    while (start < bytes.length) {
+      let end = bytes.indexOf(10, start);
+      if (end === -1) end = bytes.length;
+      const slice = bytes.subarray(start, end);
+      if (slice.length > MAX_LINE_LENGTH * 4) {
+        out.push(
+          akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1),
+        );
+      } else {
+        const bad = firstInvalidUtf8(slice);
+        out.push(
+          bad === -1 ? decoder.decode(slice) : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1),
+        );
+      }
+      start = end + 1;
+    }
+    return out;
+  }
+}
+
+/** Index of the first byte that is not part of well-formed UTF-8 (RFC 3629), or -1. Linear. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    let code = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      code = (code << 6) | (c & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}

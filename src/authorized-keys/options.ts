@@ -1,0 +1,276 @@
+import { err, ok, type Result } from '../common/result.js';
+import { akError, type AuthorizedKeysError, type AuthorizedKeysErrorCode } from './errors.js';
+import { checkPermit, isValidEnvName, parseExpiryTime, parseTunnel } from './option-values.js';
+
+/** sshd's limits in sshauthopt_parse / handle_permit ("> 1024" / "> 4096" before adding one more). */
+export const MAX_ENVIRONMENT_ENTRIES = 1024;
+export const MAX_PERMIT_ENTRIES = 4096;
+
+export interface KeyOptions {
+  restrict: boolean;
+  permit: {
+    portForwarding: boolean;
+    agentForwarding: boolean;
+    x11Forwarding: boolean;
+    pty: boolean;
+    userRc: boolean;
+  };
+  certAuthority: boolean;
+  noTouchRequired: boolean;
+  verifyRequired: boolean;
+  command: string | null;
+  principals: string | null;
+  from: string | null;
+  environment: string[];
+  permitOpen: string[];
+  permitListen: string[];
+  expiryTime: string[];
+  tunnel: number | 'any' | null;
+}
+
+/** What sshd starts from for an authorized_keys line (sshauthopt_new_with_keys_defaults). */
+export function defaultKeyOptions(): KeyOptions {
+  return {
+    restrict: false,
+    permit: { portForwarding: true, agentForwarding: true, x11Forwarding: true, pty: true, userRc: true },
+    certAuthority: false,
+    noTouchRequired: false,
+    verifyRequired: false,
+    command: null,
+    principals: null,
+    from: null,
+    environment: [],
+    permitOpen: [],
+    permitListen: [],
+    expiryTime: [],
+    tunnel: null,
+  };
+}
+
+type Flag = 'restrict' | 'cert-authority' | Negatable;
+type Negatable =
+  | 'port-forwarding'
+  | 'agent-forwarding'
+  | 'x11-forwarding'
+  | 'touch-required'
+  | 'verify-required'
+  | 'pty'
+  | 'user-rc';
+
+/** In sshd's order: matching is by case-insensitive prefix, so the order decides ties. */
+const FLAGS: readonly { name: Flag; negatable: boolean }[] = [
+  { name: 'restrict', negatable: false },
+  { name: 'cert-authority', negatable: false },
+  { name: 'port-forwarding', negatable: true },
+  { name: 'agent-forwarding', negatable: true },
+  { name: 'x11-forwarding', negatable: true },
+  { name: 'touch-required', negatable: true },
+  { name: 'verify-required', negatable: true },
+  { name: 'pty', negatable: true },
+  { name: 'user-rc', negatable: true },
+];
+
+export const VALUED_OPTION_NAMES = [
+  'command',
+  'principals',
+  'from',
+  'expiry-time',
+  'environment',
+  'permitopen',
+  'permitlisten',
+  'tunnel',
+] as const;
+export type ValuedOptionName = (typeof VALUED_OPTION_NAMES)[number];
+
+/** ASCII-only case-insensitive "starts with", like strncasecmp in the C locale. */
+function startsWithFolded(text: string, at: number, word: string): boolean {
+  if (text.length - at < word.length) return false;
+  for (let i = 0; i < word.length; i++) {
+    let c = text.charCodeAt(at + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== word.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function applyFlag(options: KeyOptions, flag: Flag, value: boolean): void {
+  switch (flag) {
+    case 'restrict':
+      options.restrict = true;
+      options.permit = {
+        portForwarding: false,
+        agentForwarding: false,
+        x11Forwarding: false,
+        pty: false,
+        userRc: false,
+      };
+      return;
+    case 'cert-authority':
+      options.certAuthority = true;
+      return;
+    case 'port-forwarding':
+      options.permit.portForwarding = value;
+      return;
+    case 'agent-forwarding':
+      options.permit.agentForwarding = value;
+      return;
+    case 'x11-forwarding':
+      options.permit.x11Forwarding = value;
+      return;
+    case 'touch-required':
+      options.noTouchRequired = !value;
+      return;
+    case 'verify-required':
+      options.verifyRequired = value;
+      return;
+    case 'pty':
+      options.permit.pty = value;
+      return;
+    case 'user-rc':
+      options.permit.userRc = value;
+      return;
+  }
+}
+
+/** opt_dequote: a double-quoted value where only \" is an escape. */
+function dequote(text: string, at: number): Result<{ value: string; end: number }, AuthorizedKeysError> {
+  if (text.charCodeAt(at) !== 34)
+    return err(akError('MISSING_START_QUOTE', 'option value must start with "', at + 1));
+  let value = '';
+  let i = at + 1;
+  let runStart = i;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) break;
+    if (c === 92 && text.charCodeAt(i + 1) === 34) {
+      value += text.slice(runStart, i);
+      runStart = ++i; // keep the quote, drop the backslash
+    }
+  }
+  if (i >= text.length) return err(akError('MISSING_END_QUOTE', 'option value has no closing "', at + 1));
+  value += text.slice(runStart, i);
+  return ok({ value, end: i + 1 });
+}
+
+type Failure = { code: AuthorizedKeysErrorCode; message: string };
+
+/** The checks sshd makes before it reads the quoted value (so they win over a quoting error). */
+function precheck(options: KeyOptions, name: ValuedOptionName): Failure | null {
+  switch (name) {
+    case 'command':
+    case 'principals':
+    case 'from':
+      return options[name] === null
+        ? null
+        : { code: 'DUPLICATE_OPTION', message: `multiple "${name}" clauses` };
+    case 'environment':
+      return options.environment.length > MAX_ENVIRONMENT_ENTRIES
+        ? { code: 'TOO_MANY_ENVIRONMENT', message: 'too many environment strings' }
+        : null;
+    case 'permitopen':
+    case 'permitlisten':
+      return (name === 'permitopen' ? options.permitOpen : options.permitListen).length > MAX_PERMIT_ENTRIES
+        ? { code: 'TOO_MANY_PERMITS', message: 'too many permission directives' }
+        : null;
+    case 'expiry-time':
+    case 'tunnel':
+      return null;
+  }
+}
+
+function applyValued(options: KeyOptions, name: ValuedOptionName, value: string): Failure | null {
+  switch (name) {
+    case 'command':
+    case 'principals':
+    case 'from':
+      options[name] = value;
+      return null;
+    case 'expiry-time':
+      if (parseExpiryTime(value) === null)
+        return { code: 'INVALID_EXPIRY_TIME', message: 'invalid expires time' };
+      options.expiryTime.push(value);
+      return null;
+    case 'environment': {
+      const equals = value.indexOf('=');
+      if (equals === -1 || !isValidEnvName(value.slice(0, equals)))
+        return { code: 'INVALID_ENVIRONMENT', message: 'invalid environment string' };
+      // sshd keeps the first setting of a name and silently drops later ones.
+      const prefix = value.slice(0, equals + 1);
+      if (!options.environment.some((entry) => entry.startsWith(prefix))) options.environment.push(value);
+      return null;
+    }
+    case 'permitopen':
+    case 'permitlisten': {
+      const list = name === 'permitopen' ? options.permitOpen : options.permitListen;
+      const spec = name === 'permitlisten' && !value.includes(':') ? `*:${value}` : value;
+      const verdict = checkPermit(spec);
+      if (verdict === 'host') return { code: 'INVALID_PERMIT_HOST', message: 'invalid permission hostname' };
+      if (verdict === 'port') return { code: 'INVALID_PERMIT_PORT', message: 'invalid permission port' };
+      list.push(spec);
+      return null;
+    }
+    case 'tunnel': {
+      const tunnel = parseTunnel(value);
+      if (tunnel === null) return { code: 'INVALID_TUNNEL', message: 'invalid tun device' };
+      options.tunnel = tunnel;
+      return null;
+    }
+  }
+}
+
+/**
+ * sshauthopt_parse over `text` from `start`: returns the options and the index where parsing
+ * stopped (end of text or a blank). `text` may continue past the options field (a whole line).
+ */
+export function parseOptionsAt(
+  text: string,
+  start: number,
+): Result<{ options: KeyOptions; end: number }, AuthorizedKeysError> {
+  const options = defaultKeyOptions();
+  let i = start;
+  while (i < text.length && text[i] !== ' ' && text[i] !== '\t') {
+    const itemStart = i;
+    const flag = matchFlag(text, i);
+    if (flag !== null) {
+      applyFlag(options, flag.name, flag.value);
+      i = flag.end;
+    } else {
+      const name = VALUED_OPTION_NAMES.find(
+        (candidate) => startsWithFolded(text, i, candidate) && text[i + candidate.length] === '=',
+      );
+      if (name !== undefined) {
+        const refused = precheck(options, name);
+        if (refused !== null) return err(akError(refused.code, refused.message, itemStart + 1));
+        const quoted = dequote(text, i + name.length + 1);
+        if (!quoted.ok) return quoted;
+        const failure = applyValued(options, name, quoted.value.value);
+        if (failure !== null) return err(akError(failure.code, failure.message, itemStart + 1));
+        i = quoted.value.end;
+      }
+    }
+    if (i >= text.length || text[i] === ' ' || text[i] === '\t') break;
+    if (text[i] !== ',') return err(akError('UNKNOWN_OPTION', 'unknown key option', itemStart + 1));
+    i++;
+    if (i >= text.length) return err(akError('UNEXPECTED_END_OF_OPTIONS', 'unexpected end-of-options', i));
+  }
+  return ok({ options, end: i });
+}
+
+function matchFlag(text: string, at: number): { name: Flag; value: boolean; end: number } | null {
+  for (const flag of FLAGS) {
+    if (flag.negatable && startsWithFolded(text, at, 'no-') && startsWithFolded(text, at + 3, flag.name))
+      return { name: flag.name, value: false, end: at + 3 + flag.name.length };
+    if (startsWithFolded(text, at, flag.name))
+      return { name: flag.name, value: true, end: at + flag.name.length };
+  }
+  return null;
+}
+
+/** Parses an options field on its own (no key after it); it must be consumed entirely. */
+export function parseKeyOptions(text: string): Result<KeyOptions, AuthorizedKeysError> {
+  const parsed = parseOptionsAt(text, 0);
+  if (!parsed.ok) return parsed;
+  if (parsed.value.end !== text.length)
+    return err(akError('TRAILING_TEXT', 'a blank ends the options field early', parsed.value.end + 1));
+  return ok(parsed.value.options);
+}
