@@ -7,4 +7,11 @@ export { rekeyVault, type RekeyResult, type RekeyTarget } from './rekey.js';
 export { isSecretPath, type VirtualConf, type HypervisorKind } from './schema-types.js';
 export { setSecret, checkSecret, type SetResult } from './set-secret.js';
 export { unlockKey, type KeyOptions, type VaultKey } from './unlock.js';
-export { listSecrets, openSecret, openVault, verifyVault, type OpenVault, type SecretReport } from './vault.js';
+export {
+  listSecrets,
+  openSecret,
+  openVault,
+  verifyVault,
+  type OpenVault,
+  type SecretReport,
+} from './vault.js';

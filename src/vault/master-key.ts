@@ -70,20 +70,16 @@ export async function readKeyFile(path: string): Promise<Result<Uint8Array, Vaul
     handle = await open(path, 'r');
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT')
-      return err(vaultError('KEY_MISSING', `the key file ${path} does not exist`, { file: path }));
-    return err(vaultError('IO_FAILED', `cannot open the key file ${path} (${code})`, { file: path }));
+    if (code === 'ENOENT') return err(vaultError('KEY_MISSING', `the key file ${path} does not exist`));
+    return err(vaultError('IO_FAILED', `cannot open the key file ${path} (${code})`));
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile())
-      return err(vaultError('KEY_UNSAFE_PERMISSIONS', `${path} is not a regular file`, { file: path }));
+    if (!info.isFile()) return err(vaultError('KEY_UNSAFE_PERMISSIONS', `${path} is not a regular file`));
     const uid = process.getuid?.();
     if (uid !== undefined && info.uid !== uid && info.uid !== 0)
       return err(
-        vaultError('KEY_UNSAFE_PERMISSIONS', `${path} is owned by uid ${info.uid}, not by you or root`, {
-          file: path,
-        }),
+        vaultError('KEY_UNSAFE_PERMISSIONS', `${path} is owned by uid ${info.uid}, not by you or root`),
       );
     if ((info.mode & 0o077) !== 0)
       return err(
@@ -95,15 +91,13 @@ export async function readKeyFile(path: string): Promise<Result<Uint8Array, Vaul
       );
     if (info.size !== KEY_BYTES)
       return err(
-        vaultError('KEY_INVALID', `${path} holds ${info.size} bytes, a psm key is exactly ${KEY_BYTES}`, {
-          file: path,
-        }),
+        vaultError('KEY_INVALID', `${path} holds ${info.size} bytes, a psm key is exactly ${KEY_BYTES}`),
       );
     const key = new Uint8Array(KEY_BYTES);
     const { bytesRead } = await handle.read(key, 0, KEY_BYTES, 0);
     if (bytesRead !== KEY_BYTES) {
       key.fill(0);
-      return err(vaultError('KEY_INVALID', `${path} changed size while being read`, { file: path }));
+      return err(vaultError('KEY_INVALID', `${path} changed size while being read`));
     }
     return ok(key);
   } catch (error) {

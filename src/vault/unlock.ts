@@ -43,16 +43,12 @@ async function fromFile(
 }
 
 function wrongKey(conf: VirtualConf, found: VaultKey): Result<VaultKey, VaultError> {
-  const what =
-    found.origin === 'passphrase' ? 'the passphrase' : `the key in ${found.path ?? 'the key file'}`;
-  const id = found.origin === 'passphrase' ? '' : ` (key id ${found.keyId})`;
   wipeVaultKey(found);
-  return err(
-    vaultError(
-      'WRONG_KEY',
-      `wrong ${found.origin === 'passphrase' ? 'passphrase' : 'key'}: ${what}${id} is not the key ${conf.file} was sealed with (key id ${conf.vault.keyId})`,
-    ),
-  );
+  const what =
+    found.origin === 'passphrase'
+      ? 'wrong passphrase: it does not unlock'
+      : `wrong key: the key in ${found.path ?? 'the key file'} (key id ${found.keyId}) does not unlock`;
+  return err(vaultError('WRONG_KEY', `${what} ${conf.file} (sealed with key id ${conf.vault.keyId})`));
 }
 
 async function unlockWithFile(

@@ -1,0 +1,123 @@
+import { readFile, stat } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { CliFailure } from './failure.js';
+import { printJson, printLine, type CliIo } from './output.js';
+import { addLocationOption, orFail, parseFd, promptFailure, readPassphrase } from './vault-options.js';
+
+/** `psm init`: the location tree, key, commented virtual.conf and admin SSH key. Idempotent. */
+interface InitFlags {
+  readonly location?: string;
+  readonly force?: boolean;
+  readonly kind: 'qemu' | 'vsphere';
+  readonly passphrase?: boolean;
+  readonly passphraseFile?: string;
+  readonly passphraseFd?: number;
+  readonly kdfCost: 'min' | 'interactive' | 'moderate';
+  readonly importLegacy?: string;
+  readonly json?: boolean;
+}
+
+/** A 2010 virtual.conf is a few hundred bytes; this bound is checked before reading. */
+const MAX_LEGACY_FILE = 64 * 1024;
+
+async function readLegacy(path: string): Promise<Uint8Array> {
+  try {
+    if ((await stat(path)).size > MAX_LEGACY_FILE)
+      throw new CliFailure(
+        'LEGACY_INVALID',
+        `${path} is larger than ${MAX_LEGACY_FILE} bytes: not a 2010 virtual.conf`,
+        EXIT.INPUT,
+      );
+    const bytes = await readFile(path);
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  } catch (error) {
+    if (error instanceof CliFailure) throw error;
+    const code =
+      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
+    throw new CliFailure('LEGACY_UNREADABLE', `cannot read ${path} (${code})`, EXIT.INPUT);
+  }
+}
+
+export function register(program: Command, io: CliIo): void {
+  const command = program
+    .command('init')
+    .description(
+      'create the POP-C++ location tree, the master key, a commented virtual.conf and the admin SSH key (idempotent)',
+    )
+    .option('--force', 'replace an existing key, config and admin key (sealed values are lost)')
+    .addOption(
+      new Option('--kind <kind>', 'hypervisor kind for a new config')
+        .choices(['qemu', 'vsphere'])
+        .default('qemu'),
+    )
+    .option('--passphrase', 'seal with a passphrase asked on the terminal instead of a key file')
+    .addOption(
+      new Option('--passphrase-file <path>', 'seal with the passphrase in this file').conflicts(
+        'passphraseFd',
+      ),
+    )
+    .addOption(
+      new Option('--passphrase-fd <n>', 'seal with the passphrase read from this descriptor').argParser(
+        parseFd,
+      ),
+    )
+    .addOption(
+      new Option('--kdf-cost <cost>', 'Argon2id cost ("min" is for tests only)')
+        .choices(['min', 'interactive', 'moderate'])
+        .default('moderate'),
+    )
+    .option(
+      '--import-legacy <file>',
+      'import a 2010-style virtual.conf (popc_esx_* keys) and seal its passwords',
+    )
+    .option('--json', 'print the result as JSON');
+  addLocationOption(command).action(async (flags: InitFlags) => {
+    const { initVault, resolveLocation } = await import('../vault/index.js');
+    const location = resolveLocation(flags.location);
+    let passphrase: Uint8Array | undefined;
+    if (flags.passphrase === true || flags.passphraseFile !== undefined || flags.passphraseFd !== undefined) {
+      const read = await readPassphrase(
+        io,
+        { file: flags.passphraseFile, fd: flags.passphraseFd },
+        'new vault passphrase',
+        true,
+      );
+      if (!read.ok) throw promptFailure(read.error, 'vault passphrase');
+      passphrase = read.value;
+    }
+    const legacy =
+      flags.importLegacy === undefined
+        ? undefined
+        : { file: flags.importLegacy, bytes: await readLegacy(flags.importLegacy) };
+    const report = orFail(
+      await initVault({
+        location,
+        force: flags.force === true,
+        kind: flags.kind,
+        kdfCost: flags.kdfCost,
+        ...(passphrase === undefined ? {} : { passphrase }),
+        ...(legacy === undefined ? {} : { legacy }),
+      }),
+    );
+    if (flags.json) printJson(io, report);
+    else {
+      for (const path of report.created) printLine(io, `created ${path}`);
+      for (const path of report.kept) printLine(io, `kept    ${path}`);
+      for (const warning of report.warnings) io.stderr.write(`psm: warning: ${warning}\n`);
+      printLine(
+        io,
+        `vault key ${report.keyId} (${report.keySource})${report.adminKeyFingerprint === undefined ? '' : `; admin key ${report.adminKeyFingerprint}`}`,
+      );
+    }
+  });
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  psm init                                   # /usr/local/popc, or $POPC_LOCATION
+  psm init --location /opt/popc --json
+  psm init --passphrase                      # no key file: asks for a passphrase twice
+  psm init --import-legacy /old/popc/etc/virtual.conf --location /opt/popc`,
+  );
+}

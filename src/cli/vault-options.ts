@@ -1,0 +1,146 @@
+import { Option, type Command } from 'commander';
+import type { Result } from '../common/result.js';
+import type { KeyOptions, VaultError, VaultErrorCode } from '../vault/index.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { CliFailure } from './failure.js';
+import type { CliIo } from './output.js';
+import { promptSecret, readSecretFd, readSecretFile, type PromptError } from './prompt.js';
+
+/**
+ * Options and error mapping shared by `psm vault ...` and `psm init`. Kept free of heavy imports
+ * (types only from the vault library) so registering the commands costs nothing at start-up.
+ */
+export interface KeyFlags {
+  readonly location?: string;
+  readonly keyFile?: string;
+  readonly passphraseFile?: string;
+  readonly passphraseFd?: number;
+  readonly json?: boolean;
+}
+
+export function parseFd(value: string): number {
+  if (!/^[0-9]{1,7}$/.test(value))
+    throw new CliFailure('BAD_FD', `${value} is not a file descriptor number`, EXIT.USAGE);
+  return Number.parseInt(value, 10);
+}
+
+export function addLocationOption(command: Command): Command {
+  return command.option(
+    '--location <dir>',
+    'POP-C++ location (default: $POPC_LOCATION, else /usr/local/popc)',
+  );
+}
+
+export function addKeyOptions(command: Command): Command {
+  return command
+    .option(
+      '--key-file <path>',
+      'master key file (default: $CREDENTIALS_DIRECTORY/psm.key, else LOCATION/etc/psm.key)',
+    )
+    .addOption(
+      new Option('--passphrase-file <path>', 'read the vault passphrase from this file').conflicts(
+        'passphraseFd',
+      ),
+    )
+    .addOption(
+      new Option('--passphrase-fd <n>', 'read the vault passphrase from this open descriptor').argParser(
+        parseFd,
+      ),
+    );
+}
+
+export function vaultExitCode(code: VaultErrorCode): ExitCode {
+  switch (code) {
+    case 'CONFIG_MISSING':
+    case 'CONFIG_INVALID':
+    case 'PLAINTEXT_SECRET':
+    case 'UNKNOWN_FORMAT_VERSION':
+    case 'KEY_MISSING':
+    case 'KEY_INVALID':
+    case 'NO_SUCH_SECRET':
+    case 'BAD_SECRET':
+    case 'LEGACY_INVALID':
+      return EXIT.INPUT;
+    case 'BAD_PATH':
+      return EXIT.USAGE;
+    case 'KEY_UNSAFE_PERMISSIONS':
+    case 'LOCKED':
+    case 'WOULD_OVERWRITE':
+      return EXIT.REFUSED;
+    case 'WRONG_KEY':
+      return EXIT.AUTH;
+    case 'TAMPERED':
+      return EXIT.TAMPERED;
+    case 'IO_FAILED':
+      return EXIT.EXTERNAL;
+    default: {
+      const never: never = code;
+      throw new Error(`unreachable: ${String(never)}`);
+    }
+  }
+}
+
+/** Unwraps a vault result or throws the CLI failure for its code ("file:line: message"). */
+export function orFail<T>(result: Result<T, VaultError>): T {
+  if (result.ok) return result.value;
+  const { code, file, line } = result.error;
+  const place = file === undefined ? '' : line === undefined ? `${file}: ` : `${file}:${line}: `;
+  throw new CliFailure(code, `${place}${result.error.message}`, vaultExitCode(code));
+}
+
+export function promptFailure(error: PromptError, what: string): CliFailure {
+  if (error.code === 'NO_TTY')
+    return new CliFailure(
+      'NO_TTY',
+      `${what}: no terminal to ask on; give it through a file or descriptor option`,
+      EXIT.USAGE,
+    );
+  return new CliFailure(
+    `INPUT_${error.code}`,
+    `${what}: ${error.message}`,
+    error.code === 'CANCELLED' ? EXIT.USAGE : EXIT.INPUT,
+  );
+}
+
+/** Reads a passphrase from --*-file, --*-fd, or the terminal (asked twice when `confirm`). */
+export async function readPassphrase(
+  io: CliIo,
+  source: { file?: string; fd?: number },
+  label: string,
+  confirm: boolean,
+): Promise<Result<Uint8Array, PromptError>> {
+  if (source.file !== undefined) return readSecretFile(source.file, label);
+  if (source.fd !== undefined) return readSecretFd(source.fd, label);
+  const first = await promptSecret(io, `${label}: `);
+  if (!first.ok || !confirm) return first;
+  const second = await promptSecret(io, `${label} (again): `);
+  if (!second.ok) {
+    first.value.fill(0);
+    return second;
+  }
+  const same =
+    first.value.length === second.value.length && first.value.every((b, i) => b === second.value[i]);
+  second.value.fill(0);
+  if (same) return first;
+  first.value.fill(0);
+  return { ok: false, error: { code: 'CANCELLED', message: 'the two answers differ' } };
+}
+
+export function keyOptions(io: CliIo, flags: KeyFlags): KeyOptions {
+  return {
+    ...(flags.keyFile === undefined ? {} : { keyFile: flags.keyFile }),
+    passphrase: async () => {
+      const read = await readPassphrase(
+        io,
+        { file: flags.passphraseFile, fd: flags.passphraseFd },
+        'vault passphrase',
+        false,
+      );
+      if (read.ok) return read;
+      return {
+        ok: false,
+        error: { code: 'KEY_MISSING', message: `the vault passphrase: ${read.error.message}` },
+      };
+    },
+  };
+}

@@ -1,0 +1,269 @@
+import { Option, type Command } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { CliFailure } from './failure.js';
+import { printJson, printLine, type CliIo } from './output.js';
+import { promptSecret, readSecretStdin } from './prompt.js';
+import {
+  addKeyOptions,
+  addLocationOption,
+  keyOptions,
+  orFail,
+  parseFd,
+  promptFailure,
+  readPassphrase,
+  vaultExitCode,
+  type KeyFlags,
+} from './vault-options.js';
+
+/**
+ * `psm vault set|get|list|verify|rekey`: the sealed secrets in virtual.conf. Secrets come from a
+ * no-echo prompt, stdin, a file or a descriptor, never from argv; the library is loaded lazily.
+ */
+const lib = () => import('../vault/index.js');
+
+async function readNewSecret(io: CliIo, path: string): Promise<Uint8Array> {
+  if (io.stdin.isTTY !== true) {
+    const piped = await readSecretStdin(io, 'secret');
+    if (!piped.ok) throw promptFailure(piped.error, `secret for ${path}`);
+    return piped.value;
+  }
+  const first = await promptSecret(io, `secret for ${path}: `);
+  if (!first.ok) throw promptFailure(first.error, `secret for ${path}`);
+  const again = await promptSecret(io, `secret for ${path} (again): `);
+  const same =
+    again.ok &&
+    again.value.length === first.value.length &&
+    again.value.every((b, i) => b === first.value[i]);
+  if (again.ok) again.value.fill(0);
+  if (same) return first.value;
+  first.value.fill(0);
+  throw promptFailure(
+    again.ok ? { code: 'CANCELLED', message: 'the two answers differ' } : again.error,
+    `secret for ${path}`,
+  );
+}
+
+function registerSet(vault: Command, io: CliIo): void {
+  const command = vault
+    .command('set')
+    .description('seal a secret into virtual.conf (read from a no-echo prompt, or stdin when not a terminal)')
+    .argument('<path>', 'hypervisor.password, worker.guest_password or secrets.NAME')
+    .option('--json', 'print the result as JSON');
+  addKeyOptions(addLocationOption(command)).action(async (path: string, flags: KeyFlags) => {
+    const { resolveLocation, setSecret, isSecretPath } = await lib();
+    if (!isSecretPath(path))
+      throw new CliFailure(
+        'BAD_PATH',
+        `${path} is not a secret field: use hypervisor.password, worker.guest_password or secrets.NAME`,
+        EXIT.USAGE,
+      );
+    const location = resolveLocation(flags.location);
+    const secret = await readNewSecret(io, path);
+    try {
+      const result = orFail(await setSecret(location, path, secret, keyOptions(io, flags)));
+      if (flags.json) printJson(io, result);
+      else printLine(io, `${result.replaced ? 'replaced' : 'sealed'} ${path} (key ${result.keyId})`);
+    } finally {
+      secret.fill(0);
+    }
+  });
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  psm vault set hypervisor.password                  # asks twice, no echo
+  printf '%s' "$PW" | psm vault set worker.guest_password --location /opt/popc
+  psm vault set secrets.backup-token --passphrase-file /run/psm-pass < token.txt`,
+  );
+}
+
+function registerGet(vault: Command, io: CliIo): void {
+  const command = vault
+    .command('get')
+    .description('open one sealed secret and print it (needs --reveal)')
+    .argument('<path>', 'the secret, e.g. hypervisor.password')
+    .option('--reveal', 'really print the secret')
+    .option('--json', 'print {"path","value"} as JSON');
+  addKeyOptions(addLocationOption(command)).action(
+    async (path: string, flags: KeyFlags & { reveal?: boolean }) => {
+      if (flags.reveal !== true)
+        throw new CliFailure('NOT_REVEALED', 'add --reveal to print the secret', EXIT.USAGE);
+      const { resolveLocation, openVault, openSecret } = await lib();
+      const vault = orFail(await openVault(resolveLocation(flags.location), keyOptions(io, flags)));
+      try {
+        const secret = orFail(openSecret(vault, path));
+        try {
+          if (flags.json) printJson(io, { path, value: Buffer.from(secret).toString('utf8') });
+          else {
+            io.stdout.write(Buffer.from(secret));
+            io.stdout.write('\n');
+          }
+        } finally {
+          secret.fill(0);
+        }
+      } finally {
+        vault.close();
+      }
+    },
+  );
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  psm vault get hypervisor.password --reveal
+  psm vault get worker.guest_password --reveal --json --passphrase-fd 3 3</run/psm-pass`,
+  );
+}
+
+function registerList(vault: Command, io: CliIo): void {
+  const command = vault
+    .command('list')
+    .description('list sealed secrets: paths and metadata, never values (needs no key)')
+    .option('--json', 'print the list as JSON');
+  addLocationOption(command).action(async (flags: KeyFlags) => {
+    const { resolveLocation, loadConfig, listSecrets } = await lib();
+    const conf = orFail(await loadConfig(resolveLocation(flags.location)));
+    const secrets = listSecrets(conf);
+    if (flags.json)
+      printJson(io, { file: conf.file, keyId: conf.vault.keyId, keySource: conf.vault.keySource, secrets });
+    else {
+      printLine(io, `${conf.file}: key ${conf.vault.keyId} (${conf.vault.keySource})`);
+      for (const s of secrets) printLine(io, `${s.path}\tline ${s.line ?? '?'}\tkey ${s.keyId}`);
+    }
+  });
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  psm vault list
+  psm vault list --json --location /opt/popc`,
+  );
+}
+
+function registerVerify(vault: Command, io: CliIo): void {
+  const command = vault
+    .command('verify')
+    .description('unlock the vault and open every sealed value; exit 6 if any was tampered with')
+    .option('--json', 'print the report as JSON');
+  addKeyOptions(addLocationOption(command)).action(async (flags: KeyFlags) => {
+    const { resolveLocation, openVault, verifyVault } = await lib();
+    const vault = orFail(await openVault(resolveLocation(flags.location), keyOptions(io, flags)));
+    try {
+      const reports = verifyVault(vault);
+      const failed = reports.filter((r) => !r.ok);
+      const summary = {
+        file: vault.conf.file,
+        keyId: vault.key.keyId,
+        keyOrigin: vault.key.origin,
+        ok: failed.length === 0,
+        secrets: reports,
+      };
+      if (flags.json) printJson(io, summary);
+      else {
+        for (const r of reports)
+          printLine(io, r.ok ? `ok\t${r.path}` : `FAILED\t${r.path}\t${r.code}: ${r.message}`);
+        printLine(
+          io,
+          `${reports.length - failed.length} of ${reports.length} sealed values open with key ${vault.key.keyId}`,
+        );
+      }
+      const first = failed[0];
+      if (first?.code !== undefined) process.exitCode = vaultExitCode(first.code);
+    } finally {
+      vault.close();
+    }
+  });
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  psm vault verify
+  psm vault verify --json --key-file /root/psm.key.backup`,
+  );
+}
+
+interface RekeyFlags extends KeyFlags {
+  readonly to?: 'file' | 'passphrase';
+  readonly newPassphraseFile?: string;
+  readonly newPassphraseFd?: number;
+  readonly kdfCost: 'min' | 'interactive' | 'moderate';
+}
+
+function registerRekey(vault: Command, io: CliIo): void {
+  const command = vault
+    .command('rekey')
+    .description(
+      're-seal every value under a new master key (or switch between key file and passphrase), in one atomic replace',
+    )
+    .addOption(
+      new Option('--to <source>', 'new key source (default: the current one)').choices([
+        'file',
+        'passphrase',
+      ]),
+    )
+    .addOption(
+      new Option('--new-passphrase-file <path>', 'read the new passphrase from this file').conflicts(
+        'newPassphraseFd',
+      ),
+    )
+    .addOption(
+      new Option('--new-passphrase-fd <n>', 'read the new passphrase from this descriptor').argParser(
+        parseFd,
+      ),
+    )
+    .addOption(
+      new Option('--kdf-cost <cost>', 'Argon2id cost for a new passphrase ("min" is for tests only)')
+        .choices(['min', 'interactive', 'moderate'])
+        .default('moderate'),
+    )
+    .option('--json', 'print the result as JSON');
+  addKeyOptions(addLocationOption(command)).action(async (flags: RekeyFlags) => {
+    const { resolveLocation, loadConfig, rekeyVault } = await lib();
+    const location = resolveLocation(flags.location);
+    const to = flags.to ?? orFail(await loadConfig(location)).vault.keySource;
+    let target: Parameters<typeof rekeyVault>[2] = { kind: 'file' };
+    if (to === 'passphrase') {
+      const read = await readPassphrase(
+        io,
+        { file: flags.newPassphraseFile, fd: flags.newPassphraseFd },
+        'new vault passphrase',
+        true,
+      );
+      if (!read.ok) throw promptFailure(read.error, 'new vault passphrase');
+      target = { kind: 'passphrase', passphrase: read.value, cost: flags.kdfCost };
+    }
+    const result = orFail(await rekeyVault(location, keyOptions(io, flags), target));
+    if (flags.json) printJson(io, result);
+    else
+      printLine(
+        io,
+        `rekeyed: ${result.resealed} sealed values moved from key ${result.oldKeyId} to key ${result.newKeyId} (${result.keySource})`,
+      );
+  });
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  psm vault rekey                                   # new random key file
+  psm vault rekey --to passphrase                   # asks for the new passphrase twice
+  psm vault rekey --to file --passphrase-file /run/old-pass
+  psm vault rekey --to passphrase --new-passphrase-fd 3 3</run/new-pass --json`,
+  );
+}
+
+export function register(program: Command, io: CliIo): void {
+  const vault = program.command('vault').description('sealed secrets in $POPC_LOCATION/etc/virtual.conf');
+  registerSet(vault, io);
+  registerGet(vault, io);
+  registerList(vault, io);
+  registerVerify(vault, io);
+  registerRekey(vault, io);
+  vault.addHelpText(
+    'after',
+    `
+Examples:
+  psm vault list
+  psm vault set hypervisor.password
+  psm vault verify --json`,
+  );
+}
