@@ -16,21 +16,10 @@ import {
   parseKnownHostsFile,
   parseLookupTarget,
 } from '../../src/authorized-keys/known-hosts.js';
-import { parsePublicKey, type PublicKey } from '../../src/authorized-keys/public-key.js';
+import { KNOWN_HOSTS_VECTOR_DIR, loadKnownHostsTestKeys } from '../helpers/known-hosts-keys.js';
 
-const DIR = join(import.meta.dirname, 'known-hosts');
-
-export function loadTestKeys(): Map<string, { text: string; key: PublicKey }> {
-  const keys = new Map<string, { text: string; key: PublicKey }>();
-  for (const line of readFileSync(join(DIR, 'keys.txt'), 'utf8').split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const [name = '', type = '', base64 = ''] = line.split(' ');
-    const key = parsePublicKey(type, base64);
-    if (!key.ok) throw new Error(`keys.txt: ${name}: ${key.error.message}`);
-    keys.set(name, { text: `${type} ${base64}`, key: key.value });
-  }
-  return keys;
-}
+const DIR = KNOWN_HOSTS_VECTOR_DIR;
+const loadTestKeys = loadKnownHostsTestKeys;
 
 interface Vector {
   readonly file: string;
