@@ -86,7 +86,6 @@ export async function readKeyFile(path: string): Promise<Result<Uint8Array, Vaul
         vaultError(
           'KEY_UNSAFE_PERMISSIONS',
           `${path} has mode ${(info.mode & 0o777).toString(8)}: group or others can read it; run chmod 600 ${path}`,
-          { file: path },
         ),
       );
     if (info.size !== KEY_BYTES)
