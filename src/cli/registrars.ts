@@ -4,6 +4,8 @@ import { register as vault } from './vault.js';
 import type { CliIo } from './output.js';
 import { register as knownHosts } from './known-hosts.js';
 import { register as image } from './image.js';
+import { register as policy } from './policy.js';
+import { register as keys } from './keys.js';
 
 /**
  * The command groups psm has. Each group lives in its own file under src/cli/ and exports one
@@ -11,4 +13,4 @@ import { register as image } from './image.js';
  */
 export type Registrar = (program: Command, io: CliIo) => void;
 
-export const registrars: readonly Registrar[] = [knownHosts, image, init, vault];
+export const registrars: readonly Registrar[] = [knownHosts, image, init, vault, policy, keys];

@@ -1,5 +1,4 @@
 import { assertNever } from '../../common/result.js';
-import { GATE_SAFE_CHARS } from './values.js';
 import type { HostPort, KeyPolicy, KeyRole } from './types.js';
 
 /** What a key under a policy can and cannot do, in words for people who do not know sshd options. */
@@ -11,7 +10,11 @@ export interface PolicyExplanation {
   readonly description: string;
   readonly can: readonly string[];
   readonly cannot: readonly string[];
+  /** What the worker itself must be set up to do, for the restrictions to hold completely. */
+  readonly workerRequirements: readonly string[];
 }
+
+const WRAP_WIDTH = 96;
 
 export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
   const can: string[] = [];
@@ -27,11 +30,12 @@ export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
     can.push(
       `Start POP-C++ objects with popcobjrun (${policy.popcobjrunPath}), and only these: ` +
         `${policy.objects.map((o) => (o.kind === 'directory' ? `any file below ${o.path}` : o.path)).join('; ')}. ` +
-        `Every argument must use only the characters ${GATE_SAFE_CHARS} and must not contain "..".`,
+        'Every word of the command must use only letters, digits and . _ , : = @ % + / - and must not contain "..".',
     );
   if (policy.permitOpen.length > 0)
     can.push(
-      `Open tunnels from its own side to these places on the worker's network (like "ssh -L"): ${policy.permitOpen.map(describeHostPort).join(', ')}.`,
+      `Open tunnels through the worker (like "ssh -L") to ${policy.permitOpen.map(describeHostPort).join(', ')} ` +
+        '(as seen from the worker), and to nowhere else.',
     );
   else cannot.push('Open any tunnel (port forwarding is switched off).');
   if (policy.permitListen.length > 0)
@@ -46,13 +50,23 @@ export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
       : `Be used for ${describeDuration(policy.expiry.seconds)} after psm writes it; after that the worker's SSH server refuses it.`,
   );
   cannot.push(
-    `Get a shell or run any other command: whatever it asks to run, the worker runs the gate ${policy.gatePath}, which refuses everything except the objects above.`,
+    `Get a shell or run any other command: whatever it asks to run, the worker runs the gate ${policy.gatePath}` +
+      (policy.objects.length === 0
+        ? ', which refuses everything.'
+        : ', which refuses everything except the objects above.'),
     'Get a terminal (no pty), so nothing interactive runs.',
     'Forward the SSH agent or X11 (graphical) connections.',
     "Set environment variables, or make the worker run the account's ~/.ssh/rc.",
   );
-  if (policy.permitOpen.length === 0 && policy.permitListen.length === 0)
-    cannot.push('Forward Unix-domain sockets.');
+  const workerRequirements = [
+    `The gate must be installed at ${policy.gatePath} (from "psm policy gate"), owned by root and not writable by others.`,
+    'The account the key is written for must not be root.',
+  ];
+  if (policy.permitOpen.length > 0)
+    workerRequirements.push(
+      'The worker\'s sshd_config must say "AllowStreamLocalForwarding no": once port forwarding is on, an ' +
+        'authorized_keys line cannot stop the key from asking the worker to listen on a Unix socket.',
+    );
   return {
     name: policy.name,
     role: policy.role,
@@ -61,6 +75,7 @@ export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
     description: policy.description.trim(),
     can,
     cannot,
+    workerRequirements,
   };
 }
 
@@ -69,7 +84,7 @@ export function formatExplanation(e: PolicyExplanation): string {
     `Policy "${e.name}": for ${e.holder} (role ${e.role}).`,
     `Owner: ${e.owner}`,
     '',
-    e.description,
+    ...e.description.split('\n'),
     '',
     'A key written under this policy CAN:',
     ...e.can.map((line) => `  - ${line}`),
@@ -77,7 +92,29 @@ export function formatExplanation(e: PolicyExplanation): string {
     'It CANNOT:',
     ...e.cannot.map((line) => `  - ${line}`),
     '',
-  ].join('\n');
+    'The worker must be set up so that:',
+    ...e.workerRequirements.map((line) => `  - ${line}`),
+    '',
+  ]
+    .flatMap((line) => wrap(line))
+    .join('\n');
+}
+
+/** Wraps at WRAP_WIDTH columns, indenting continuation lines of a "  - " item under its text. */
+function wrap(line: string): string[] {
+  if (line.length <= WRAP_WIDTH) return [line];
+  const item = line.startsWith('  - ');
+  const indent = item ? '    ' : '';
+  const out: string[] = [];
+  let current = item ? '  -' : '';
+  for (const word of (item ? line.slice(4) : line).split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > WRAP_WIDTH) {
+      out.push(current);
+      current = indent + word;
+    } else current = current === '' ? word : `${current} ${word}`;
+  }
+  out.push(current);
+  return out;
 }
 
 function roleHolder(role: KeyRole): string {
