@@ -45,7 +45,7 @@ export function indexLines(text: string): LineIndex {
 
 /** The line of `path`, else of its table's header, else undefined. */
 export function lineOf(index: LineIndex, path: string): number | undefined {
-  const exact = index.keys.get(path);
+  const exact = index.keys.get(path) ?? index.tables.get(path);
   if (exact !== undefined) return exact;
   const dot = path.lastIndexOf('.');
   return dot < 0 ? undefined : (index.tables.get(path.slice(0, dot)) ?? lineOf(index, path.slice(0, dot)));
