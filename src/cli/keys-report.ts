@@ -1,0 +1,147 @@
+/**
+ * The shapes `psm keys inspect` prints: the issue's JSON Lines schema and a readable table.
+ * Loaded lazily by src/cli/keys.ts (it pulls in the parsers' types only).
+ */
+import type {
+  AuthorizedKeysEntry,
+  AuthorizedKeysError,
+  KeyOptions,
+  ParsedLine,
+} from '../authorized-keys/index.js';
+import type { KnownHostsFileLine } from '../authorized-keys/known-hosts.js';
+import { serializeHostField } from '../authorized-keys/known-hosts-line.js';
+
+interface ErrorJson {
+  code: string;
+  message: string;
+  column: number | null;
+}
+
+export interface AuthorizedKeysLineJson {
+  line: number;
+  kind: 'key' | 'comment' | 'blank' | 'invalid';
+  error: ErrorJson | null;
+  options: KeyOptions | null;
+  key: { type: string; bits: number; fingerprint: string } | null;
+  comment: string | null;
+}
+
+function errorJson(error: { code: string; message: string; column?: number }): ErrorJson {
+  return { code: error.code, message: error.message, column: error.column ?? null };
+}
+
+export function authorizedKeysJson(row: ParsedLine): AuthorizedKeysLineJson {
+  // Property order is the documented schema order: line, kind, error, options, key, comment.
+  if (!row.result.ok)
+    return {
+      line: row.line,
+      kind: 'invalid',
+      error: errorJson(row.result.error),
+      options: null,
+      key: null,
+      comment: null,
+    };
+  const entry: AuthorizedKeysEntry = row.result.value;
+  if (entry.kind !== 'key')
+    return { line: row.line, kind: entry.kind, error: null, options: null, key: null, comment: null };
+  return {
+    line: row.line,
+    kind: 'key',
+    error: null,
+    options: entry.options,
+    key: { type: entry.key.type, bits: entry.key.bits, fingerprint: entry.key.fingerprint },
+    comment: entry.comment,
+  };
+}
+
+/** A short, human summary of the options that differ from sshd's defaults. */
+export function describeOptions(options: KeyOptions): string {
+  const parts: string[] = [];
+  if (options.restrict) parts.push('restrict');
+  const permits: Array<[boolean, string]> = [
+    [options.permit.portForwarding, 'port-forwarding'],
+    [options.permit.agentForwarding, 'agent-forwarding'],
+    [options.permit.x11Forwarding, 'x11-forwarding'],
+    [options.permit.pty, 'pty'],
+    [options.permit.userRc, 'user-rc'],
+  ];
+  for (const [allowed, name] of permits)
+    if (allowed === options.restrict) parts.push(allowed ? `+${name}` : `no-${name}`);
+  if (options.certAuthority) parts.push('cert-authority');
+  if (options.noTouchRequired) parts.push('no-touch-required');
+  if (options.verifyRequired) parts.push('verify-required');
+  if (options.command !== null) parts.push(`command=${JSON.stringify(options.command)}`);
+  if (options.principals !== null) parts.push(`principals=${JSON.stringify(options.principals)}`);
+  if (options.from !== null) parts.push(`from=${JSON.stringify(options.from)}`);
+  for (const env of options.environment) parts.push(`environment=${JSON.stringify(env)}`);
+  for (const open of options.permitOpen) parts.push(`permitopen=${open}`);
+  for (const listen of options.permitListen) parts.push(`permitlisten=${listen}`);
+  for (const expiry of options.expiryTime) parts.push(`expiry-time=${expiry}`);
+  if (options.tunnel !== null) parts.push(`tunnel=${options.tunnel}`);
+  return parts.length === 0 ? '-' : parts.join(',');
+}
+
+function describeError(
+  error: AuthorizedKeysError | { code: string; message: string; column?: number },
+): string {
+  const where = error.column === undefined ? '' : ` (column ${error.column})`;
+  return `${error.code}: ${error.message}${where}`;
+}
+
+export function authorizedKeysTable(rows: readonly ParsedLine[], invalid: number): string[] {
+  const out = ['LINE  KIND     TYPE                                  BITS  FINGERPRINT / ERROR'];
+  let keys = 0;
+  for (const row of rows) {
+    const number = String(row.line).padEnd(5);
+    if (!row.result.ok) {
+      out.push(`${number} invalid  ${describeError(row.result.error)}`);
+      continue;
+    }
+    const entry = row.result.value;
+    if (entry.kind !== 'key') continue;
+    keys++;
+    out.push(
+      `${number} key      ${entry.key.type.padEnd(37)} ${String(entry.key.bits).padEnd(5)} ${entry.key.fingerprint}`,
+      `                 options: ${describeOptions(entry.options)}${entry.comment === null ? '' : `  comment: ${entry.comment}`}`,
+    );
+  }
+  out.push(`${rows.length} lines: ${keys} keys, ${invalid} invalid`);
+  return out;
+}
+
+export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown> {
+  const empty = { marker: null, hosts: null, key: null, comment: null };
+  if (!row.result.ok)
+    return { line: row.line, kind: 'invalid', error: errorJson(row.result.error), ...empty };
+  const value = row.result.value;
+  if (value.kind !== 'entry') return { line: row.line, kind: value.kind, error: null, ...empty };
+  return {
+    line: row.line,
+    kind: 'entry',
+    error: null,
+    marker: value.marker,
+    hosts: serializeHostField(value.hosts),
+    key: { type: value.key.type, bits: value.key.bits, fingerprint: value.key.fingerprint },
+    comment: value.comment,
+  };
+}
+
+export function knownHostsTable(rows: readonly KnownHostsFileLine[], invalid: number): string[] {
+  const out = ['LINE  KIND     HOSTS / ERROR'];
+  let entries = 0;
+  for (const row of rows) {
+    const number = String(row.line).padEnd(5);
+    if (!row.result.ok) {
+      out.push(`${number} invalid  ${describeError(row.result.error)}`);
+      continue;
+    }
+    const value = row.result.value;
+    if (value.kind !== 'entry') continue;
+    entries++;
+    const marker = value.marker === null ? '' : `@${value.marker} `;
+    out.push(`${number} entry    ${marker}${serializeHostField(value.hosts)}`);
+    out.push(`                 ${value.key.type} ${value.key.bits} ${value.key.fingerprint}`);
+  }
+  out.push(`${rows.length} lines: ${entries} entries, ${invalid} invalid`);
+  return out;
+}

@@ -1,0 +1,132 @@
+/**
+ * `psm keys inspect`: reads an authorized_keys (or known_hosts) file and reports every line as
+ * sshd reads it. A thin adapter: the parsers are imported inside the action so `psm` starts fast.
+ */
+import { Option, type Command } from 'commander';
+import { open } from 'node:fs/promises';
+import { EXIT } from './exit-codes.js';
+import { CliFailure } from './failure.js';
+import type { CliIo } from './output.js';
+
+/** The largest file psm inspects (bigger inputs are refused with exit 3, before reading them). */
+export const MAX_INSPECT_BYTES = 256 * 1024 * 1024;
+/** Output is written in chunks of about this many characters instead of one write per line. */
+const OUTPUT_CHUNK_CHARS = 1 << 20;
+
+type Format = 'authorized_keys' | 'known_hosts';
+
+export function register(program: Command, io: CliIo): void {
+  const keys = program.command('keys').description('Inspect OpenSSH key files the way sshd reads them');
+  keys
+    .command('inspect')
+    .description('Report every line of an authorized_keys or known_hosts file: kind, options, key, errors')
+    .argument('[file]', 'the file to read, or - for standard input', '-')
+    .addOption(
+      new Option('--format <format>', 'the file format')
+        .choices(['authorized_keys', 'known_hosts'])
+        .default('authorized_keys'),
+    )
+    .option('--json', 'one JSON object per input line (JSON Lines)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 every line is valid, 1 at least one line is invalid, 2 usage error,
+3 the file cannot be read.
+
+Examples:
+  psm keys inspect ~/.ssh/authorized_keys
+  psm keys inspect --json /home/worker/.ssh/authorized_keys | jq 'select(.kind == "invalid")'
+  cat authorized_keys | psm keys inspect - --json
+  psm keys inspect --format known_hosts ~/.ssh/known_hosts`,
+    )
+    .action(async (file: string, options: { format: Format; json?: boolean }) => {
+      const data = await readInput(io, file);
+      const invalid =
+        options.format === 'known_hosts'
+          ? await inspectKnownHosts(io, data, options.json === true)
+          : await inspectAuthorizedKeys(io, data, options.json === true);
+      process.exitCode = invalid > 0 ? EXIT.FINDINGS : EXIT.OK;
+    });
+}
+
+async function readInput(io: CliIo, file: string): Promise<Uint8Array> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of io.stdin) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      total += buffer.length;
+      if (total > MAX_INSPECT_BYTES)
+        throw new CliFailure(
+          'INPUT_TOO_LARGE',
+          `standard input is larger than ${MAX_INSPECT_BYTES} bytes`,
+          EXIT.INPUT,
+        );
+      chunks.push(buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot open (${code})`, EXIT.INPUT);
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new CliFailure('NOT_A_FILE', `${file} is not a regular file`, EXIT.INPUT);
+    if (info.size > MAX_INSPECT_BYTES)
+      throw new CliFailure(
+        'INPUT_TOO_LARGE',
+        `${file} is larger than ${MAX_INSPECT_BYTES} bytes`,
+        EXIT.INPUT,
+      );
+    return await handle.readFile();
+  } catch (error) {
+    if (error instanceof CliFailure) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot read (${code})`, EXIT.INPUT);
+  } finally {
+    await handle.close();
+  }
+}
+
+class ChunkedWriter {
+  private buffer = '';
+  constructor(private readonly io: CliIo) {}
+  line(text: string): void {
+    this.buffer += `${text}\n`;
+    if (this.buffer.length >= OUTPUT_CHUNK_CHARS) this.flush();
+  }
+  flush(): void {
+    if (this.buffer !== '') this.io.stdout.write(this.buffer);
+    this.buffer = '';
+  }
+}
+
+async function inspectAuthorizedKeys(io: CliIo, data: Uint8Array, json: boolean): Promise<number> {
+  const { parseAuthorizedKeysFile } = await import('../authorized-keys/index.js');
+  const { authorizedKeysJson, authorizedKeysTable } = await import('./keys-report.js');
+  const out = new ChunkedWriter(io);
+  let invalid = 0;
+  const rows = parseAuthorizedKeysFile(data);
+  for (const row of rows) if (!row.result.ok) invalid++;
+  if (json) for (const row of rows) out.line(JSON.stringify(authorizedKeysJson(row)));
+  else for (const text of authorizedKeysTable(rows, invalid)) out.line(text);
+  out.flush();
+  return invalid;
+}
+
+async function inspectKnownHosts(io: CliIo, data: Uint8Array, json: boolean): Promise<number> {
+  const { parseKnownHostsFile } = await import('../authorized-keys/known-hosts.js');
+  const { knownHostsJson, knownHostsTable } = await import('./keys-report.js');
+  const out = new ChunkedWriter(io);
+  const rows = parseKnownHostsFile(data);
+  let invalid = 0;
+  for (const row of rows) if (!row.result.ok) invalid++;
+  if (json) for (const row of rows) out.line(JSON.stringify(knownHostsJson(row)));
+  else for (const text of knownHostsTable(rows, invalid)) out.line(text);
+  out.flush();
+  return invalid;
+}
