@@ -15,3 +15,4 @@ export {
 } from './line.js';
 export { serializeOptions, serializeAuthorizedKeysLine, optionItems, type OptionItem } from './serialize.js';
 export type { AuthorizedKeysError, AuthorizedKeysErrorCode } from './errors.js';
+export * from './known-hosts.js';
