@@ -253,6 +253,79 @@ describe('known_hosts conformance with OpenSSH ssh-keygen', () => {
   }, 60_000);
 });
 
+/**
+ * Key-field validity, line by line: `ssh-keygen -F probe.example -l` parses the key of every
+ * line whose host matches and lists only the lines it could read. Every line below must get the
+ * same verdict from psm, except the few where psm is stricter on purpose (listed, and checked to
+ * really be accepted by ssh-keygen, so the list stays honest).
+ */
+function keyFieldCorpus(): { lines: string[]; psmStricter: number[] } {
+  const ed = testKey(keys, 'ED_A').text;
+  const ec = testKey(keys, 'EC_A').text;
+  const ecB64 = ec.split(' ')[1] ?? '';
+  const edB64 = ed.split(' ')[1] ?? '';
+  const lines = [
+    `probe.example ${ed}`,
+    `probe.example ${ed} with a comment`,
+    `@revoked probe.example ${ed}`,
+    `@cert-authority probe.example ${k('CA')}`,
+    `probe.example\t${ed}`,
+    `probe.example ${ed.replace(' ', '\t')}`,
+    `   probe.example   ${ed}   `,
+    `other.example,probe.example ${ec}`,
+    `probe.example ${k('HK_CERT')}`,
+    `probe.example ${k('RSA_A')}`,
+    'probe.example ssh-ed25519',
+    'probe.example ssh-ed25519 ',
+    'probe.example ssh-ed25519 AAAA',
+    `probe.example ssh-rsa ${edB64}`,
+    `probe.example ecdsa-sha2-nistp384 ${ecB64}`,
+    `probe.example ssh-foo ${edB64}`,
+    `probe.example SSH-ED25519 ${edB64}`,
+    'probe.example',
+    'probe.example ',
+    'probe.example #comment',
+    '@revoked probe.example',
+    `probe.example ${ed}=`,
+    `probe.example ${ec.slice(0, -1)}`,
+    `probe.example ${ec.slice(0, -2)}9=`,
+    `probe.example ${ed}AAAA`,
+    `probe.example ${ed.slice(0, -4)}`,
+    `probe.example ssh-ed25519-cert-v01@openssh.com ${edB64}`,
+    `probe.example ${ed} comment with \r carriage return`,
+    `probe.example ${ed} comment with \u001b escape`,
+  ];
+  // 1-based lines psm refuses although ssh reads them: control characters in the comment.
+  return { lines, psmStricter: [28, 29] };
+}
+
+describe('known_hosts key fields: psm and ssh-keygen -F -l read the same lines', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  beforeAll(async () => {
+    dir = await makeTempDir('kh-keys');
+  });
+  afterAll(async () => {
+    await dir.remove();
+  });
+
+  it('agrees line by line on valid and invalid key fields', async () => {
+    const { lines, psmStricter } = keyFieldCorpus();
+    const file = join(dir.path, 'keyfields');
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const outcome = await runProgram('ssh-keygen', ['-F', 'probe.example', '-l', '-f', file], {
+      timeoutMs: 30_000,
+    });
+    const theirs = [...outcome.stdout.toString().matchAll(/^# Host probe\.example found: line (\d+)/gm)].map(
+      (m) => Number(m[1]),
+    );
+    const parsed = parseKnownHostsFile(lines.join('\n'));
+    const ours = parsed.filter((l) => l.result.ok && l.result.value.kind === 'entry').map((l) => l.line);
+    expect(ours.length).toBeGreaterThan(5);
+    expect(theirs.filter((n) => !psmStricter.includes(n))).toEqual(ours);
+    for (const n of psmStricter) expect(theirs).toContain(n);
+  }, 60_000);
+});
+
 describe('known_hosts conformance with a real ssh connecting to a real sshd', () => {
   let sshd: TestSshd;
   let dir: { path: string; remove: () => Promise<void> };
