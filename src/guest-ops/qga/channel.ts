@@ -47,6 +47,16 @@ export class AgentChannel {
     socket.on('error', () => this.onClosed());
   }
 
+  /** Connects without synchronising (the first request will); for waiting on an agent that boots. */
+  static async connect(
+    socketPath: string,
+    options: CallOptions = {},
+  ): Promise<Result<AgentChannel, GuestOpsError>> {
+    const deadline = new Deadline(options.timeoutMs ?? DEFAULT_AGENT_CALL_TIMEOUT_MS, options.signal);
+    const socket = await connect(socketPath, deadline);
+    return socket.ok ? ok(new AgentChannel(socket.value, socketPath)) : socket;
+  }
+
   /** Connects and synchronises; fails with AGENT_TIMEOUT when nothing answers in time. */
   static async open(
     socketPath: string,
