@@ -7,7 +7,7 @@ import { ok, type Result } from '../common/result.js';
 import { knownHostsError, type KnownHostsError } from './known-hosts-errors.js';
 import { parseHashedHost, serializeHashedHost, type HashedHost } from './known-hosts-hash.js';
 import { parseHostPatterns, serializeHostPatterns, type HostPattern } from './known-hosts-pattern.js';
-import { readKeyField, type PublicKey } from './public-key.js';
+import { readKeyField, type PublicKey, type PublicKeyError } from './public-key.js';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
 
@@ -45,8 +45,19 @@ function findControl(text: string): number {
   return -1;
 }
 
+/**
+ * Parsed key fields by their text, shared across the lines of one file: hashing a host list gives
+ * one line per name with the same key, so real files repeat keys and each is parsed once.
+ */
+export type KeyFieldCache = Map<string, Result<{ key: PublicKey }, PublicKeyError>>;
+/** Bound on a cache's entries (beyond it, keys are parsed without caching). */
+export const MAX_KEY_FIELD_CACHE_ENTRIES = 100_000;
+
 /** Parses one line (without its `\n`). Never throws on bad input. */
-export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownHostsError> {
+export function parseKnownHostsLine(
+  text: string,
+  cache?: KeyFieldCache,
+): Result<KnownHostsLine, KnownHostsError> {
   const control = findControl(text);
   if (control >= 0) {
     const code = text.charCodeAt(control);
@@ -75,10 +86,11 @@ export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownH
   pos = skipBlanks(text, pos);
   if (pos === text.length || text[pos] === '#')
     return knownHostsError('MISSING_KEY', 'no key after the host field', pos);
-  const keyField = readKeyField(text, pos);
+  const keyEnd = fieldEnd(text, skipBlanks(text, fieldEnd(text, pos)));
+  const keyField = readKeyFieldCached(text.slice(pos, keyEnd), cache);
   if (!keyField.ok)
     return knownHostsError('BAD_KEY', `${keyField.error.code}: ${keyField.error.message}`, pos);
-  const commentStart = skipBlanks(text, keyField.value.end);
+  const commentStart = skipBlanks(text, keyEnd);
   const comment = commentStart < text.length ? text.slice(commentStart) : null;
   return ok({
     kind: 'entry',
@@ -170,6 +182,29 @@ function sameHosts(a: HostField, b: HostField): boolean {
     a.patterns.length === b.patterns.length &&
     a.patterns.every((p, i) => p.negated === b.patterns[i]?.negated && p.pattern === b.patterns[i]?.pattern)
   );
+}
+
+/**
+ * The key field is "type blanks base64"; readKeyField reads exactly that span, so reading the
+ * span alone gives the same key or the same error as reading it inside the line.
+ */
+function readKeyFieldCached(
+  field: string,
+  cache: KeyFieldCache | undefined,
+): Result<{ key: PublicKey }, PublicKeyError> {
+  const hit = cache?.get(field);
+  if (hit !== undefined) return hit;
+  const read = readKeyField(field, 0);
+  const result: Result<{ key: PublicKey }, PublicKeyError> = read.ok ? ok({ key: read.value.key }) : read;
+  if (cache !== undefined && cache.size < MAX_KEY_FIELD_CACHE_ENTRIES) cache.set(field, result);
+  return result;
+}
+
+/** End of the run of non-blank characters starting at `start`. */
+function fieldEnd(text: string, start: number): number {
+  let pos = start;
+  while (pos < text.length && !isBlank(text[pos])) pos += 1;
+  return pos;
 }
 
 function isBlank(c: string | undefined): boolean {

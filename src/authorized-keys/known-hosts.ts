@@ -5,7 +5,12 @@
  */
 import { err, ok, type Result } from '../common/result.js';
 import { MAX_KNOWN_HOSTS_LINE_BYTES, type KnownHostsError } from './known-hosts-errors.js';
-import { parseKnownHostsLine, serializeKnownHostsLine, type KnownHostsLine } from './known-hosts-line.js';
+import {
+  parseKnownHostsLine,
+  serializeKnownHostsLine,
+  type KeyFieldCache,
+  type KnownHostsLine,
+} from './known-hosts-line.js';
 
 export * from './known-hosts-errors.js';
 export * from './known-hosts-hash.js';
@@ -29,10 +34,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** Parses a whole file; never throws on bad input. A final `\n` does not start another line. */
 export function parseKnownHostsFile(data: Uint8Array | string): KnownHostsFileLine[] {
-  return typeof data === 'string' ? parseText(data) : parseBytes(data);
+  const cache: KeyFieldCache = new Map();
+  return typeof data === 'string' ? parseText(data, cache) : parseBytes(data, cache);
 }
 
-function parseBytes(data: Uint8Array): KnownHostsFileLine[] {
+function parseBytes(data: Uint8Array, cache: KeyFieldCache): KnownHostsFileLine[] {
   const out: KnownHostsFileLine[] = [];
   let start = 0;
   let number = 0;
@@ -54,12 +60,12 @@ function parseBytes(data: Uint8Array): KnownHostsFileLine[] {
       out.push(failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8'));
       continue;
     }
-    out.push(parseNumbered(number, text));
+    out.push(parseNumbered(number, text, cache));
   }
   return out;
 }
 
-function parseText(data: string): KnownHostsFileLine[] {
+function parseText(data: string, cache: KeyFieldCache): KnownHostsFileLine[] {
   const lines = data.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines.map((text, index) => {
@@ -68,12 +74,12 @@ function parseText(data: string): KnownHostsFileLine[] {
     if (bytes > MAX_KNOWN_HOSTS_LINE_BYTES) return tooLong(number, bytes);
     if (LONE_SURROGATE.test(text))
       return failed(number, text, 'INVALID_UTF8', 'line has an unpaired surrogate (not valid UTF-8)');
-    return parseNumbered(number, text);
+    return parseNumbered(number, text, cache);
   });
 }
 
-function parseNumbered(line: number, text: string): KnownHostsFileLine {
-  const result = parseKnownHostsLine(text);
+function parseNumbered(line: number, text: string, cache: KeyFieldCache): KnownHostsFileLine {
+  const result = parseKnownHostsLine(text, cache);
   return { line, text, result: result.ok ? result : err({ ...result.error, line }) };
 }
 

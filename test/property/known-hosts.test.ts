@@ -199,6 +199,32 @@ describe('known_hosts parser robustness', () => {
     );
   });
 
+  it('the per-file key cache changes no result (same as parsing each line alone)', () => {
+    const keyText = fc.constantFrom(
+      ...keys.map((k) => `${k.type} ${k.base64}`),
+      'ssh-ed25519 AAAA',
+      'ssh-rsa',
+    );
+    const rawLine = fc
+      .tuple(
+        fc.constantFrom('', '@revoked ', ' '),
+        fc.constantFrom('a.example', 'b,c', '!x'),
+        keyText,
+        fc.constantFrom('', ' c', '\t#x'),
+      )
+      .map(([m, h, k, c]) => `${m}${h} ${k}${c}`);
+    fc.assert(
+      fc.property(fc.array(rawLine, { maxLength: 10 }), (raw) => {
+        const whole = parseKnownHostsFile(raw.join('\n')).map((l) => l.result);
+        const alone = raw.map((t) => parseKnownHostsLine(t));
+        const view = (r: (typeof alone)[number]): unknown =>
+          r.ok ? plain(r.value) : [r.error.code, r.error.column];
+        expect(whole.map(view)).toEqual(alone.map(view));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('never throws on arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (data) => {
