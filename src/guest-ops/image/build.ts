@@ -55,6 +55,7 @@ export interface BuildOutcome {
  */
 export async function buildWorkerImage(options: BuildOptions): Promise<Result<BuildOutcome, ImageError>> {
   const out = resolve(options.out);
+  const cache = resolve(options.cache);
   const progress = options.onProgress ?? (() => undefined);
   const existing = await inspectOut(out);
   if (!existing.ok) return existing;
@@ -66,13 +67,13 @@ export async function buildWorkerImage(options: BuildOptions): Promise<Result<Bu
   if (current !== undefined && options.force !== true && sameInputs(current.inputs, inputs.value.record))
     return ok({ dir: out, manifest: current, rebuilt: false });
 
-  await mkdir(options.cache, { recursive: true });
+  await mkdir(cache, { recursive: true });
   await mkdir(dirname(out), { recursive: true });
-  const scratch = await mkdtemp(join(options.cache, 'scratch-'));
+  const scratch = await mkdtemp(join(cache, 'scratch-'));
   const staging = join(dirname(out), `.${basename(out)}.staging-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(staging, { mode: 0o755 });
-    const built = await assemble(inputs.value, scratch, staging, options, progress);
+    const built = await assemble(inputs.value, scratch, staging, { ...options, cache }, progress);
     if (!built.ok) return built;
     progress('install');
     await writeFileAtomic(

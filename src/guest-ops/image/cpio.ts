@@ -15,7 +15,7 @@ const S_IFLNK = 0o120000;
 const S_IFCHR = 0o020000;
 
 interface Owned {
-  /** Path inside the archive, relative (no leading '/'). */
+  /** Path inside the archive, relative (no leading '/'); "." is the root directory itself. */
   readonly path: string;
   readonly uid?: number;
   readonly gid?: number;
@@ -53,6 +53,8 @@ export function writeCpio(entries: readonly CpioEntry[], mtime = 0): Buffer {
 }
 
 function checkPath(path: string): void {
+  // "." is the archive's root directory: its entry sets the mode of the guest's "/".
+  if (path === '.') return;
   if (
     path.length === 0 ||
     path.startsWith('/') ||

@@ -4,6 +4,7 @@ import { writeCpio, type CpioEntry } from './cpio.js';
 import { guestEtcFiles } from './guest-etc.js';
 import {
   initScript,
+  startAgentScript,
   POWER_BUTTON_SCRIPT,
   SHUTDOWN_COMMAND,
   SHUTDOWN_SCRIPT,
@@ -25,6 +26,8 @@ export interface InitramfsParts {
 }
 
 const DIRECTORIES: ReadonlyArray<readonly [string, number]> = [
+  // Without this the initramfs root is 1777, and sshd's StrictModes refuses every key file.
+  ['.', 0o755],
   ['proc', 0o555],
   ['sys', 0o555],
   ['dev', 0o755],
@@ -63,8 +66,9 @@ export async function buildInitramfs(parts: InitramfsParts): Promise<Buffer> {
 
   const text = (path: string, mode: number, content: string): void =>
     add({ kind: 'file', path, mode, data: Buffer.from(content, 'utf8') });
-  text('init', 0o755, initScript(parts.blockedRpcs));
+  text('init', 0o755, initScript());
   text('etc/psm/shutdown', 0o755, SHUTDOWN_SCRIPT);
+  text('etc/psm/start-agent', 0o755, startAgentScript(parts.blockedRpcs));
   text('sbin/shutdown', 0o755, SHUTDOWN_COMMAND);
   text('etc/acpi/PWRF/00000080', 0o755, POWER_BUTTON_SCRIPT);
   text('usr/share/udhcpc/default.script', 0o755, UDHCPC_SCRIPT);

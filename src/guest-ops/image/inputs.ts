@@ -5,6 +5,7 @@ import { imageError, type ImageError } from './errors.js';
 import { guestEtcFiles } from './guest-etc.js';
 import {
   initScript,
+  startAgentScript,
   POWER_BUTTON_SCRIPT,
   SHUTDOWN_COMMAND,
   SHUTDOWN_SCRIPT,
@@ -59,7 +60,8 @@ export async function collectInputs(signal?: AbortSignal): Promise<Result<BuildI
   }
   const recipe = createHash('sha256');
   const texts = [
-    initScript(blocked.value),
+    initScript(),
+    startAgentScript(blocked.value),
     SHUTDOWN_SCRIPT,
     SHUTDOWN_COMMAND,
     POWER_BUTTON_SCRIPT,

@@ -23,22 +23,23 @@ export interface KernelPackage {
   readonly packageVersion: string;
 }
 
-/** Parses `apt-cache depends linux-image-amd64` for the one versioned kernel package. */
-export function parseKernelDependency(text: string): Result<string, ImageError> {
-  const names = [...text.matchAll(/^\s+Depends: (\S+)$/gm)].map((m) => m[1] ?? '');
-  const kernels = names.filter((n) => PACKAGE_NAME.test(n));
-  if (kernels.length !== 1 || kernels[0] === undefined)
+/**
+ * Parses `apt-cache show --no-all-versions linux-image-amd64`: its Depends names exactly one
+ * versioned kernel package, pinned with "(= VERSION)".
+ */
+export function parseKernelMetapackage(text: string): Result<KernelPackage, ImageError> {
+  const depends = /^Depends: (.+)$/m.exec(text)?.[1];
+  const kernels = (depends ?? '')
+    .split(',')
+    .map((part) => /^\s*(linux-image-\S+) \(= ([0-9A-Za-z.+~:-]+)\)\s*$/.exec(part))
+    .filter((m): m is RegExpExecArray => m !== null && PACKAGE_NAME.test(m[1] ?? ''));
+  const only = kernels.length === 1 ? kernels[0] : undefined;
+  if (only?.[1] === undefined || only[2] === undefined)
     return err(
       imageError('IMAGE_KERNEL_UNAVAILABLE', `${KERNEL_METAPACKAGE} does not depend on exactly one kernel`),
     );
-  return ok(kernels[0]);
-}
-
-/** Parses the Version field of `apt-cache show --no-all-versions PACKAGE`. */
-export function parsePackageVersion(text: string): Result<string, ImageError> {
-  const version = /^Version: (\S+)$/m.exec(text)?.[1];
-  if (version === undefined) return err(imageError('IMAGE_KERNEL_UNAVAILABLE', 'apt-cache shows no Version'));
-  return ok(version);
+  const kernelVersion = PACKAGE_NAME.exec(only[1])?.[1] ?? '';
+  return ok({ name: only[1], kernelVersion, packageVersion: only[2] });
 }
 
 /** Finds the kernel to use; runs `apt-get update` once if the package lists are empty (root only). */
@@ -53,22 +54,15 @@ export async function resolveKernelPackage(signal?: AbortSignal): Promise<Result
 }
 
 async function lookUp(signal?: AbortSignal): Promise<Result<KernelPackage, ImageError>> {
-  const depends = await runTool('apt-cache', ['depends', KERNEL_METAPACKAGE], { timeoutMs: 60_000, signal });
-  if (!depends.ok)
-    return depends.error.code === 'IMAGE_TOOL_FAILED'
-      ? err(imageError('IMAGE_KERNEL_UNAVAILABLE', `apt-cache knows no ${KERNEL_METAPACKAGE}`))
-      : depends;
-  const name = parseKernelDependency(depends.value.stdout.toString('utf8'));
-  if (!name.ok) return name;
-  const show = await runTool('apt-cache', ['show', '--no-all-versions', name.value], {
+  const show = await runTool('apt-cache', ['show', '--no-all-versions', KERNEL_METAPACKAGE], {
     timeoutMs: 60_000,
     signal,
   });
-  if (!show.ok) return show;
-  const version = parsePackageVersion(show.value.stdout.toString('utf8'));
-  if (!version.ok) return version;
-  const kernelVersion = PACKAGE_NAME.exec(name.value)?.[1] ?? '';
-  return ok({ name: name.value, kernelVersion, packageVersion: version.value });
+  if (!show.ok)
+    return show.error.code === 'IMAGE_TOOL_FAILED'
+      ? err(imageError('IMAGE_KERNEL_UNAVAILABLE', `apt-cache knows no ${KERNEL_METAPACKAGE}`))
+      : show;
+  return parseKernelMetapackage(show.value.stdout.toString('utf8'));
 }
 
 /** The .deb in `cacheDir`, downloaded unless this exact version is already there. */

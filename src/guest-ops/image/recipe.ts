@@ -5,7 +5,7 @@
  */
 
 /** Bump when the build's output changes in a way the inputs below do not capture. */
-export const RECIPE_VERSION = '1';
+export const RECIPE_VERSION = '2';
 
 /** The metapackage whose dependency names the kernel to use. */
 export const KERNEL_METAPACKAGE = 'linux-image-amd64';
