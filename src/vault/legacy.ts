@@ -45,16 +45,24 @@ function legacyKey(raw: string): LegacyKey | undefined {
   return (KEYS as readonly string[]).includes(name) ? (name as LegacyKey) : undefined;
 }
 
+/**
+ * `key value` is split at the first space exactly as the 2010 reader did (the value keeps any
+ * further spaces, a password may contain them); `key = value` trims the spaces around '='.
+ * Only a trailing CR (a file edited on Windows) is removed.
+ */
 function splitLine(line: Uint8Array): { key: string; value: Uint8Array } | undefined {
-  const space = line.findIndex((b) => b === 0x20 || b === 0x3d || b === 0x09);
-  if (space <= 0) return undefined;
-  const key = Buffer.from(line.subarray(0, space)).toString('latin1');
-  let start = space;
-  while (start < line.length && (line[start] === 0x20 || line[start] === 0x3d || line[start] === 0x09))
-    start += 1;
+  const separator = line.findIndex((b) => b === 0x20 || b === 0x3d || b === 0x09);
+  if (separator <= 0) return undefined;
+  const key = Buffer.from(line.subarray(0, separator)).toString('latin1');
+  let start = separator;
+  let probe = separator;
+  while (probe < line.length && (line[probe] === 0x20 || line[probe] === 0x09)) probe += 1;
+  if (line[probe] === 0x3d) {
+    start = probe + 1;
+    while (start < line.length && (line[start] === 0x20 || line[start] === 0x09)) start += 1;
+  } else start = separator + 1;
   let end = line.length;
-  while (end > start && (line[end - 1] === 0x20 || line[end - 1] === 0x0d || line[end - 1] === 0x09))
-    end -= 1;
+  if (end > start && line[end - 1] === 0x0d) end -= 1;
   return { key, value: line.subarray(start, end) };
 }
 

@@ -77,10 +77,13 @@ function applyOne(lines: string[], edit: LineEdit): void {
     lines.push('', `[${edit.table}]`, `${edit.key} = ${edit.toml}`, '');
     return;
   }
-  let last = header;
-  for (const [path, line] of index.keys)
-    if (path.startsWith(`${edit.table}.`) && path.indexOf('.', edit.table.length + 1) < 0 && line > last)
-      last = line;
+  // The end of the table: the last non-blank line before the next header (or the end of file).
+  const nextHeader = Math.min(
+    ...[...index.tables.values()].filter((line) => line > header),
+    lines.length + 1,
+  );
+  let last = nextHeader - 1;
+  while (last > header && (lines[last - 1] ?? '').trim() === '') last -= 1;
   lines.splice(last, 0, `${edit.key} = ${edit.toml}`);
 }
 
