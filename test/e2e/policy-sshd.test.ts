@@ -1,0 +1,388 @@
+/**
+ * Issue 3's proof against the real Debian sshd: the test user's authorized_keys is rendered by psm
+ * from the shipped policies (only the worker paths, the tunnel port and `from` are pointed at this
+ * test's temp dir and 127.0.0.1), the key's forced command is the generated gate, and popcobjrun
+ * is a stand-in that records its argv. The server itself allows forwarding, agent, X11, pty and
+ * user-rc, so every refusal seen here comes from the key's restrictions.
+ */
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { Client, type ClientChannel } from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { readKeyField } from '../../src/authorized-keys/index.js';
+import { generateGate, GATE_REFUSED_EXIT } from '../../src/psm/gate/index.js';
+import { parsePolicy, type KeyPolicy } from '../../src/psm/policy/index.js';
+import { NO_LISTEN_SENTINEL, renderKeyLine } from '../../src/psm/render-key-line.js';
+import { generateKeyPair, type TestKeyPair } from '../helpers/keys.js';
+import { SHIPPED_POLICIES } from '../helpers/policy-fixtures.js';
+import { tryPublicKeyLogin } from '../helpers/ssh-client.js';
+import { startSshd, type TestSshd } from '../helpers/sshd.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const DAY_MS = 86_400_000;
+
+interface Overrides {
+  readonly from?: string[];
+  readonly permitOpen?: string[];
+}
+
+let work: Awaited<ReturnType<typeof makeTempDir>>;
+let sshd: TestSshd;
+let echo: Server;
+let other: Server;
+let echoPort = 0;
+let otherPort = 0;
+let objectsDir = '';
+let recordsDir = '';
+const keys: Record<'main' | 'admin' | 'adminLocal' | 'initiator' | 'expired', TestKeyPair> = {} as never;
+
+/** A shipped policy with only the worker paths (and, when asked, from/permitOpen) changed for this host. */
+async function shippedPolicy(file: string, overrides: Overrides, gateName: string): Promise<KeyPolicy> {
+  const doc = parseDocument(await readFile(join(SHIPPED_POLICIES, file), 'utf8'));
+  doc.setIn(['command', 'gate'], join(work.path, 'bin', gateName));
+  doc.setIn(['command', 'popcobjrun'], join(work.path, 'bin', 'popcobjrun'));
+  if ((doc.get('objects') as { items: unknown[] }).items.length > 0) doc.set('objects', [`${objectsDir}/`]);
+  if (overrides.from) doc.set('from', overrides.from);
+  if (overrides.permitOpen) doc.set('permitOpen', overrides.permitOpen);
+  const parsed = parsePolicy(doc.toString(), file);
+  if (!parsed.ok) throw new Error(`${file}: ${JSON.stringify(parsed.error)}`);
+  return parsed.value;
+}
+
+async function keyLine(policy: KeyPolicy, pair: TestKeyPair, now: Date): Promise<string> {
+  const key = readKeyField(pair.publicLine, 0);
+  if (!key.ok) throw new Error(key.error.message);
+  const rendered = renderKeyLine(policy, key.value.key, { appId: 'app-e2e', worker: 'worker-1', now });
+  if (!rendered.ok) throw new Error(rendered.error.message);
+  await writeFile(policy.gatePath, generateGate(policy).script, { mode: 0o755 });
+  await chmod(policy.gatePath, 0o755);
+  return rendered.value.line;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+  );
+}
+
+/** Connects with extra ssh2 options (agent forwarding needs an agent path; it is never contacted). */
+function connect(pair: TestKeyPair, extra: Record<string, unknown> = {}): Promise<Client> {
+  const pinned = Buffer.from(sshd.hostKeyPublic.split(' ')[1] ?? '', 'base64');
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    client.once('ready', () => resolve(client));
+    client.once('error', reject);
+    client.connect({
+      host: '127.0.0.1',
+      port: sshd.port,
+      username: sshd.user,
+      privateKey: pair.privateKey,
+      authHandler: ['publickey'],
+      hostVerifier: (key: Buffer) => key.equals(pinned),
+      readyTimeout: 15_000,
+      ...extra,
+    });
+  });
+}
+
+async function withClient<T>(
+  pair: TestKeyPair,
+  run: (c: Client) => Promise<T>,
+  extra?: Record<string, unknown>,
+): Promise<T> {
+  const client = await connect(pair, extra);
+  try {
+    return await run(client);
+  } finally {
+    client.end();
+  }
+}
+
+interface ExecResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function collect(channel: ClientChannel): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    channel.on('data', (d: Buffer) => (stdout += d.toString()));
+    channel.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    channel.on('exit', (c: number | null) => (code = c));
+    channel.on('close', () => resolve({ code, stdout, stderr }));
+  });
+}
+
+function exec(client: Client, command: string, options: Record<string, unknown> = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, options, (error, channel) => (error ? reject(error) : resolve(collect(channel))));
+  });
+}
+
+async function records(): Promise<string[]> {
+  return (await readdir(recordsDir)).sort();
+}
+
+beforeAll(async () => {
+  work = await makeTempDir('policy-e2e');
+  await chmod(work.path, 0o755);
+  objectsDir = join(work.path, 'objects');
+  recordsDir = join(work.path, 'records');
+  await mkdir(join(work.path, 'bin'), { mode: 0o755 });
+  await mkdir(objectsDir, { mode: 0o755 });
+  await mkdir(recordsDir);
+  await chmod(recordsDir, 0o1777);
+  await writeFile(join(objectsDir, 'solver.obj'), '', { mode: 0o755 });
+  // The stand-in popcobjrun: one file per run with its argv, one argument per line.
+  await writeFile(
+    join(work.path, 'bin', 'popcobjrun'),
+    `#!/bin/sh\nprintf '%s\\n' "$@" > '${recordsDir}'/run.$$\necho popcobjrun-ran\n`,
+    { mode: 0o755 },
+  );
+  echo = createServer((socket) => socket.pipe(socket));
+  other = createServer((socket) => socket.end('not for you'));
+  echoPort = await listen(echo);
+  otherPort = await listen(other);
+  const [main, admin, adminLocal, initiator, expired] = await Promise.all([
+    generateKeyPair('ed25519'),
+    generateKeyPair('ecdsa'),
+    generateKeyPair('ed25519'),
+    generateKeyPair('rsa', 2048),
+    generateKeyPair('ed25519'),
+  ]);
+  Object.assign(keys, { main, admin, adminLocal, initiator, expired });
+
+  const local = { from: ['127.0.0.1'], permitOpen: [`127.0.0.1:${echoPort}`] };
+  const now = new Date();
+  const mainNode = await shippedPolicy('main-node.yaml', local, 'gate-main-node');
+  // admin.yaml keeps its shipped `from` (the hypervisor network), which 127.0.0.1 is not in.
+  const adminShipped = await shippedPolicy('admin.yaml', { permitOpen: local.permitOpen }, 'gate-admin');
+  const adminHere = await shippedPolicy('admin.yaml', local, 'gate-admin');
+  const initiatorPolicy = await shippedPolicy('initiator.yaml', local, 'gate-initiator');
+  const lines = [
+    await keyLine(mainNode, main, now),
+    await keyLine(adminShipped, admin, now),
+    await keyLine(adminHere, adminLocal, now),
+    await keyLine(initiatorPolicy, initiator, now),
+    // Written under main-node.yaml (expiry 7d) eight days ago: it expired a day ago.
+    await keyLine(mainNode, expired, new Date(now.getTime() - 8 * DAY_MS)),
+  ];
+  sshd = await startSshd({ forceCommand: null });
+  await sshd.writeAuthorizedKeys(`${lines.join('\n')}\n`);
+}, 120_000);
+
+afterAll(async () => {
+  await sshd?.stop();
+  echo?.close();
+  other?.close();
+  await work?.remove();
+});
+
+describe('keys rendered from the shipped policies, against the real sshd', () => {
+  it('sshd reads every rendered line without complaint', async () => {
+    const offset = await sshd.logOffset();
+    expect((await tryPublicKeyLogin(sshd, keys.main.privateKey)).accepted).toBe(true);
+    const log = await sshd.logSince(0);
+    expect(log).not.toMatch(/bad (key )?options/i);
+    expect(
+      await sshd.waitForLog(offset, /key options: command.*permitopen.*permitlisten.*port-forwarding/),
+    ).toContain('from');
+  }, 60_000);
+
+  it('an arbitrary command runs only the gate', async () => {
+    const before = await records();
+    const results = await withClient(keys.main, async (client) => [
+      await exec(client, 'id'),
+      await exec(client, 'cat /etc/passwd'),
+      await exec(client, `sh -c 'popcobjrun ${objectsDir}/solver.obj'`),
+      await exec(client, ''),
+    ]);
+    for (const r of results) {
+      expect(r.code).toBe(GATE_REFUSED_EXIT);
+      expect(r.stderr).toContain('psm-gate: refused by policy main-node');
+      expect(r.stdout).not.toMatch(/uid=|root:/);
+    }
+    // A shell request (no command, no pty) also gets only the gate.
+    const shell = await withClient(
+      keys.main,
+      (client) =>
+        new Promise<ExecResult>((resolve, reject) =>
+          client.shell(false, (error, channel) => (error ? reject(error) : resolve(collect(channel)))),
+        ),
+    );
+    expect(shell.code).toBe(GATE_REFUSED_EXIT);
+    expect(shell.stderr).toContain('no command given');
+    expect(await records()).toStrictEqual(before);
+  }, 60_000);
+
+  it('the gate runs popcobjrun for an allowed object with its arguments unchanged', async () => {
+    const before = await records();
+    const args = ['-object=Solver', 'socket://127.0.0.1:2711', '-batch=3,x=y@z%20'];
+    const result = await withClient(keys.main, (client) =>
+      exec(client, `popcobjrun ${objectsDir}/solver.obj ${args.join(' ')}`),
+    );
+    expect(result).toMatchObject({ code: 0, stdout: 'popcobjrun-ran\n' });
+    const added = (await records()).filter((name) => !before.includes(name));
+    expect(added).toHaveLength(1);
+    const argv = await readFile(join(recordsDir, added[0] ?? ''), 'utf8');
+    expect(argv).toBe(`${[`${objectsDir}/solver.obj`, ...args].join('\n')}\n`);
+  }, 60_000);
+
+  it('the gate refuses other objects and unsafe arguments, and popcobjrun never runs', async () => {
+    const before = await records();
+    const obj = `${objectsDir}/solver.obj`;
+    const refused = [
+      'popcobjrun /bin/sh',
+      `popcobjrun ${objectsDir}/../bin/popcobjrun`,
+      `popcobjrun ${objectsDir}/`,
+      `popcobjrun ${obj} $(id)`,
+      `popcobjrun ${obj} ;id`,
+      `popcobjrun ${obj} \`id\``,
+      `popcobjrun ${obj} a|id`,
+      `popcobjrun ${obj} ../../etc/passwd`,
+      `popcobjrun ${obj} "quoted"`,
+      `popcobjrun ${obj} a\nid`,
+      `popcobjrun ${obj} *`,
+      'popcobjrun',
+    ];
+    const results = await withClient(keys.main, async (client) => {
+      const out: ExecResult[] = [];
+      for (const command of refused) out.push(await exec(client, command));
+      return out;
+    });
+    results.forEach((r, i) => {
+      expect({ command: refused[i], code: r.code }).toStrictEqual({
+        command: refused[i],
+        code: GATE_REFUSED_EXIT,
+      });
+      expect(r.stderr).toContain('psm-gate: refused');
+    });
+    expect(await records()).toStrictEqual(before);
+  }, 60_000);
+
+  it('the initiator policy (no objects) refuses every command', async () => {
+    const result = await withClient(keys.initiator, (client) =>
+      exec(client, `popcobjrun ${objectsDir}/solver.obj`),
+    );
+    expect(result.code).toBe(GATE_REFUSED_EXIT);
+    expect(result.stderr).toContain('refused by policy initiator');
+  }, 60_000);
+
+  it('-L to the allowed host:port carries data; to any other it is refused', async () => {
+    const offset = await sshd.logOffset();
+    await withClient(keys.main, async (client) => {
+      const reply = await new Promise<string>((resolve, reject) =>
+        client.forwardOut('127.0.0.1', 40_000, '127.0.0.1', echoPort, (error, channel) => {
+          if (error) return reject(error);
+          channel.once('data', (d: Buffer) => {
+            resolve(d.toString());
+            channel.close();
+          });
+          channel.write('through the tunnel');
+        }),
+      );
+      expect(reply).toBe('through the tunnel');
+      for (const [host, port] of [
+        ['127.0.0.1', otherPort],
+        ['localhost', echoPort],
+        ['127.0.0.1', 22],
+      ] as const) {
+        const error = await new Promise<Error | undefined>((resolve) =>
+          client.forwardOut('127.0.0.1', 40_000, host, port, (e, channel) => {
+            channel?.close();
+            resolve(e);
+          }),
+        );
+        expect(error?.message).toMatch(/open failed|prohibited/i);
+      }
+    });
+    await sshd.waitForLog(
+      offset,
+      new RegExp(`connect to host 127\\.0\\.0\\.1 port ${otherPort}, but the request was denied`),
+    );
+  }, 60_000);
+
+  it('remote forwarding, pty, agent forwarding and X11 are refused', async () => {
+    const offset = await sshd.logOffset();
+    await withClient(keys.main, async (client) => {
+      for (const [host, port] of [
+        ['127.0.0.1', 0],
+        ['localhost', 45_123],
+        ['', 45_124],
+        [NO_LISTEN_SENTINEL.split(':')[0] ?? '', 1],
+      ] as const) {
+        const error = await new Promise<Error | undefined>((resolve) =>
+          client.forwardIn(host, port, (e) => resolve(e)),
+        );
+        expect(error?.message).toMatch(/Unable to bind/);
+      }
+      await expect(exec(client, 'x', { pty: true })).rejects.toThrow(/pseudo-terminal/);
+      await expect(exec(client, 'x', { x11: true })).rejects.toThrow(/X11/);
+    });
+    // ssh2 asks for agent forwarding on every session once an agent is configured; it is never contacted.
+    await withClient(keys.main, (client) => expect(exec(client, 'x')).rejects.toThrow(/agent forwarding/), {
+      agent: join(work.path, 'no-agent.sock'),
+      agentForward: true,
+    });
+    // sshd says why: each refusal comes from the key's options, not from the server's configuration.
+    const log = await sshd.waitForLog(offset, /agent forwarding disabled/);
+    expect(log).toMatch(/remote forward to host NO-LISTEN\.INVALID port 1, but the request was denied/);
+    expect(log).toMatch(/remote forward to host localhost port 45123, but the request was denied/);
+    expect(log).toMatch(/Allocating a pty not permitted/);
+    expect(log).toMatch(/X11 forwarding disabled by key options/);
+  }, 60_000);
+
+  it('documented limit: the key cannot stop remote Unix-socket forwarding; the worker sshd_config must', async () => {
+    const socketPath = join(recordsDir, 'listen.sock');
+    const listenOnSocket = (server: TestSshd): Promise<Error | undefined> =>
+      withClient(
+        keys.main,
+        (client) =>
+          new Promise((resolve) => client.openssh_forwardInStreamLocal(socketPath, (e) => resolve(e))),
+        { port: server.port },
+      );
+    // With the permissive test server, sshd lets the key listen on a Unix socket despite restrict.
+    expect(await listenOnSocket(sshd)).toBeUndefined();
+    // With the worker setting psm documents (docs/policy.md), it is refused; tunnels still work.
+    const worker = await startSshd({
+      forceCommand: null,
+      extraConfig: ['Match User psmtest', '    AllowStreamLocalForwarding no'],
+    });
+    try {
+      await worker.writeAuthorizedKeys(await readFile(sshd.authorizedKeysPath, 'utf8'));
+      const hostKey = Buffer.from(worker.hostKeyPublic.split(' ')[1] ?? '', 'base64');
+      const error = await withClient(
+        keys.main,
+        (client) =>
+          new Promise<Error | undefined>((resolve) =>
+            client.openssh_forwardInStreamLocal(`${socketPath}.2`, (e) => resolve(e)),
+          ),
+        { port: worker.port, hostVerifier: (key: Buffer) => key.equals(hostKey) },
+      );
+      expect(error?.message).toMatch(/Unable to bind/);
+    } finally {
+      await worker.stop();
+    }
+  }, 60_000);
+
+  it('a from list that does not match refuses the login (and the same policy from here is accepted)', async () => {
+    const offset = await sshd.logOffset();
+    expect((await tryPublicKeyLogin(sshd, keys.admin.privateKey)).accepted).toBe(false);
+    await sshd.waitForLog(
+      offset,
+      /correct key but not from a permitted host .*required=192\.168\.122\.0\/24/,
+    );
+    expect((await tryPublicKeyLogin(sshd, keys.adminLocal.privateKey)).accepted).toBe(true);
+  }, 60_000);
+
+  it('an expired key is refused', async () => {
+    const offset = await sshd.logOffset();
+    expect((await tryPublicKeyLogin(sshd, keys.expired.privateKey)).accepted).toBe(false);
+    await sshd.waitForLog(offset, /authorized_keys:5: entry expired at/);
+  }, 60_000);
+});
