@@ -17,6 +17,8 @@ const DEBIAN_PACKAGES = {
   '/sbin/mkfs.ext4': 'e2fsprogs',
   '/usr/bin/cpio': 'cpio',
   '/sbin/modprobe': 'kmod',
+  // the worker image: Debian's vmlinuz payload is xz-compressed
+  '/usr/bin/xz': 'xz-utils',
 };
 
 function run(file, args) {
@@ -44,3 +46,15 @@ function ensureDebianPackages() {
 
 ensureDebianPackages();
 run('npm', ['run', '--silent', 'build']);
+
+// The worker VM image the contract suites boot: built once into .cache/worker-image (or
+// $PSM_WORKER_IMAGE) and reused; `psm image build` skips the work when its inputs are unchanged.
+run(process.execPath, [
+  'bin/psm.js',
+  'image',
+  'build',
+  '--out',
+  process.env.PSM_WORKER_IMAGE ?? '.cache/worker-image',
+  '--cache',
+  '.cache/worker-image-cache',
+]);
