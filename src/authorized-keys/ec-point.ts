@@ -52,21 +52,32 @@ export function bigintFromBytes(bytes: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
 }
 
-function bitLength(value: bigint): number {
-  return value === 0n ? 0 : value.toString(2).length;
+/** Bit length of the big-endian number in bytes[start, end). */
+function bitLengthOf(bytes: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) {
+    const b = bytes[i]!;
+    if (b !== 0) return (end - i - 1) * 8 + (32 - Math.clz32(b));
+  }
+  return 0;
 }
+
+const HALF_ORDER_BITS: Readonly<Record<CurveName, number>> = { nistp256: 128, nistp384: 192, nistp521: 260 };
 
 /** True when `point` is a public point sshd would load for `curve`. */
 export function isValidPublicPoint(curve: CurveName, point: Uint8Array): boolean {
   const c = CURVES[curve];
-  if (point.length !== 1 + 2 * c.fieldBytes || point[0] !== 0x04) return false;
-  const x = bigintFromBytes(point.subarray(1, 1 + c.fieldBytes));
-  const y = bigintFromBytes(point.subarray(1 + c.fieldBytes));
-  if (x >= c.p || y >= c.p) return false;
+  const size = c.fieldBytes;
+  if (point.length !== 1 + 2 * size || point[0] !== 0x04) return false;
+  // log2(x) > log2(order)/2 and the same for y (sshkey_ec_validate_public).
+  const half = HALF_ORDER_BITS[curve];
+  if (bitLengthOf(point, 1, 1 + size) <= half || bitLengthOf(point, 1 + size, 1 + 2 * size) <= half)
+    return false;
+  const hex = Buffer.from(point.buffer, point.byteOffset, point.byteLength).toString('hex');
+  const x = BigInt(`0x${hex.slice(2, 2 + 2 * size)}`);
+  const y = BigInt(`0x${hex.slice(2 + 2 * size)}`);
+  const limit = c.n - 1n;
+  if (x >= limit || y >= limit) return false;
+  // x, y < n - 1 < p, so both are field elements; check y^2 = x^3 - 3x + b (mod p).
   const rhs = (((x * x) % c.p) * x - 3n * x + c.b) % c.p;
-  const lhs = (y * y) % c.p;
-  if (lhs !== (rhs + c.p) % c.p) return false;
-  const half = Math.floor(bitLength(c.n) / 2);
-  if (bitLength(x) <= half || bitLength(y) <= half) return false;
-  return x < c.n - 1n && y < c.n - 1n;
+  return (y * y) % c.p === (rhs + c.p) % c.p;
 }

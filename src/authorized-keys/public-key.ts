@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { err, ok, type Result } from '../common/result.js';
 import { parseCertificate, type CertificateDetails } from './certificate.js';
 import { parseKeyBody } from './key-body.js';
@@ -34,25 +34,36 @@ export interface PublicKey {
 }
 
 export function sha256Fingerprint(blob: Uint8Array): string {
-  const digest = createHash('sha256').update(blob).digest('base64');
-  return `SHA256:${digest.replace(/=+$/, '')}`;
+  // A sha256 digest is 32 bytes: 44 base64 characters, the last one padding.
+  return `SHA256:${hash('sha256', blob, 'base64').slice(0, 43)}`;
 }
 
 export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
   return a.type === b.type && bytesEqual(a.blob, b.blob);
 }
 
-function isBase64Shape(text: string): boolean {
-  if (text.length === 0 || text.length % 4 !== 0) return false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    const alnum = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
-    if (alnum || c === 43 || c === 47) continue;
-    // '=' only as the last one or two characters.
-    if (c === 61 && i >= text.length - 2 && (i === text.length - 1 || text.charCodeAt(i + 1) === 61))
-      continue;
-    return false;
+const BASE64_SHAPE = /^[A-Za-z0-9+/]+={0,2}$/;
+const BASE64_VALUES = new Int8Array(128).fill(-1);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries())
+  BASE64_VALUES[c.charCodeAt(0)] = i;
+
+/**
+ * Strict, canonical, padded base64 (what sshd's b64_pton accepts minus its whitespace skipping):
+ * only the 64 letters, length a multiple of 4, '=' only as padding, and zero padding bits.
+ */
+function decodeCanonicalBase64(text: string): Buffer | null {
+  if (text.length % 4 !== 0 || !BASE64_SHAPE.test(text)) return null;
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  if (padding > 0) {
+    const last = BASE64_VALUES[text.charCodeAt(text.length - padding - 1)]!;
+    if ((last & (padding === 1 ? 0x03 : 0x0f)) !== 0) return null;
   }
+  return Buffer.from(text, 'base64');
+}
+
+function latin1Equals(bytes: Uint8Array, text: string): boolean {
+  if (bytes.length !== text.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
   return true;
 }
 
@@ -69,10 +80,8 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
     return err(keyError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
   if (base64.length > MAX_KEY_BASE64_CHARS)
     return err(keyError('KEY_DATA_TOO_LONG', `key data is longer than ${MAX_KEY_BASE64_CHARS} characters`));
-  if (!isBase64Shape(base64)) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
-  const decoded = Buffer.from(base64, 'base64');
-  if (decoded.toString('base64') !== base64)
-    return err(keyError('BAD_BASE64', 'key data is not canonical base64 (non-zero padding bits)'));
+  const decoded = decodeCanonicalBase64(base64);
+  if (decoded === null) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
   const blob = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
   const reader = new SshReader(blob);
   const inner = reader.string();
@@ -102,15 +111,10 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
     bits = parsed.value.bits;
     fingerprint = sha256Fingerprint(blob);
   }
-  const key: PublicKey = {
-    type: info.name,
-    blob,
-    base64,
-    bits,
-    fingerprint,
-    certificate: info.certificate,
-    ...(cert === undefined ? {} : { cert }),
-  };
+  const key: PublicKey =
+    cert === undefined
+      ? { type: info.name, blob, base64, bits, fingerprint, certificate: false }
+      : { type: info.name, blob, base64, bits, fingerprint, certificate: true, cert };
   return ok(key);
 }
 
