@@ -338,33 +338,27 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
   }, 60_000);
 
   it('documented limit: the key cannot stop remote Unix-socket forwarding; the worker sshd_config must', async () => {
-    const socketPath = join(recordsDir, 'listen.sock');
-    const listenOnSocket = (server: TestSshd): Promise<Error | undefined> =>
-      withClient(
+    const listenOnSocket = (server: TestSshd, name: string): Promise<Error | undefined> => {
+      const hostKey = Buffer.from(server.hostKeyPublic.split(' ')[1] ?? '', 'base64');
+      return withClient(
         keys.main,
         (client) =>
-          new Promise((resolve) => client.openssh_forwardInStreamLocal(socketPath, (e) => resolve(e))),
-        { port: server.port },
+          new Promise((resolve) =>
+            client.openssh_forwardInStreamLocal(join(recordsDir, name), (e) => resolve(e ?? undefined)),
+          ),
+        { port: server.port, hostVerifier: (key: Buffer) => key.equals(hostKey) },
       );
+    };
     // With the permissive test server, sshd lets the key listen on a Unix socket despite restrict.
-    expect(await listenOnSocket(sshd)).toBeUndefined();
-    // With the worker setting psm documents (docs/policy.md), it is refused; tunnels still work.
+    expect(await listenOnSocket(sshd, 'first.sock')).toBeUndefined();
+    // With the worker setting psm documents (docs/policy.md), it is refused.
     const worker = await startSshd({
       forceCommand: null,
       extraConfig: ['Match User psmtest', '    AllowStreamLocalForwarding no'],
     });
     try {
       await worker.writeAuthorizedKeys(await readFile(sshd.authorizedKeysPath, 'utf8'));
-      const hostKey = Buffer.from(worker.hostKeyPublic.split(' ')[1] ?? '', 'base64');
-      const error = await withClient(
-        keys.main,
-        (client) =>
-          new Promise<Error | undefined>((resolve) =>
-            client.openssh_forwardInStreamLocal(`${socketPath}.2`, (e) => resolve(e)),
-          ),
-        { port: worker.port, hostVerifier: (key: Buffer) => key.equals(hostKey) },
-      );
-      expect(error?.message).toMatch(/Unable to bind/);
+      expect((await listenOnSocket(worker, 'second.sock'))?.message).toMatch(/Unable to bind/);
     } finally {
       await worker.stop();
     }
