@@ -86,14 +86,10 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
   const reader = new SshReader(blob);
   const inner = reader.string();
   if (inner === null) return err(keyError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
-  const innerName = latin1(inner);
-  if (innerName !== typeName)
-    return err(
-      keyError(
-        'KEY_TYPE_MISMATCH',
-        `key blob holds a ${JSON.stringify(innerName.slice(0, 64))} key, not ${typeName}`,
-      ),
-    );
+  if (!latin1Equals(inner, typeName)) {
+    const innerName = JSON.stringify(latin1(inner).slice(0, 64));
+    return err(keyError('KEY_TYPE_MISMATCH', `key blob holds a ${innerName} key, not ${typeName}`));
+  }
   let bits: number;
   let cert: CertificateDetails | undefined;
   let fingerprint: string;
