@@ -2,6 +2,8 @@ import { ok, type Result } from '../../common/result.js';
 import { fail, type GuestOpsError } from '../errors.js';
 import { printable } from '../qga/replies.js';
 import type { QmpCallOptions, QmpClient } from './client.js';
+import { decodeQueryStatus } from './messages.js';
+import { isRecord } from '../wire/untrusted-json.js';
 
 /**
  * The clean snapshot through HMP `savevm` / `loadvm` (internal qcow2 snapshots of the clone's
@@ -27,12 +29,25 @@ export function saveSnapshot(
   return hmpSnapshot(qmp, 'savevm', name, options);
 }
 
-export function loadSnapshot(
+/**
+ * HMP loadvm stops the VM first and only restarts it when loading worked: a failed revert (an
+ * unknown snapshot name, say) would leave a running worker paused. It is resumed here.
+ */
+export async function loadSnapshot(
   qmp: QmpClient,
   name: string,
   options: QmpCallOptions = {},
 ): Promise<Result<void, GuestOpsError>> {
-  return hmpSnapshot(qmp, 'loadvm', name, options);
+  if (!isValidSnapshotName(name)) return hmpSnapshot(qmp, 'loadvm', name, options);
+  const before = await qmp.execute('query-status', undefined, options);
+  const wasRunning =
+    before.ok &&
+    decodeQueryStatus(before.value).ok &&
+    isRecord(before.value) &&
+    before.value.running === true;
+  const loaded = await hmpSnapshot(qmp, 'loadvm', name, options);
+  if (!loaded.ok && wasRunning) await qmp.execute('cont', undefined, { timeoutMs: 5_000 });
+  return loaded;
 }
 
 async function hmpSnapshot(
