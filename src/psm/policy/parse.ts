@@ -42,7 +42,7 @@ export function parsePolicy(
   if (yamlProblems.length > 0) {
     for (const problem of yamlProblems) {
       const { line, col } = lines.linePos(problem.pos[0]);
-      const message = problem.message.split('\n')[0] ?? 'invalid YAML';
+      const message = yamlMessage(problem.message.split('\n')[0] ?? 'invalid YAML');
       reader.errors.push({ code: 'POLICY_YAML', message, file, line, column: col });
     }
     return err(reader.errors);
@@ -55,4 +55,13 @@ export function parsePolicy(
     return err(reader.errors);
   }
   return ok(policy);
+}
+
+/** The YAML library's messages, with psm's hint where the library's wording would mislead. */
+function yamlMessage(message: string): string {
+  if (message.startsWith('Source contains multiple documents'))
+    return 'a policy file holds exactly one YAML document';
+  if (message.startsWith('Unresolved tag'))
+    return `${message} (YAML reads a leading "!" as a tag: quote the value, like "!10.1.2.3")`;
+  return message;
 }
