@@ -104,12 +104,17 @@ export async function policyWarnings(
   return out;
 }
 
-/** The first of `path` and its parent directories that exists here and is world-writable. */
+/**
+ * The first of `path` and its parent directories that exists here and that every user may change:
+ * the path itself when world-writable (anyone could add an object to an allowed directory), a
+ * parent when world-writable without the sticky bit (anyone could replace what is below it).
+ */
 async function writableByOthers(path: string, statPath: StatPath): Promise<string | undefined> {
   let current = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-  for (;;) {
+  for (let self = true; ; self = false) {
     const info = await statPath(current);
-    if (info && (info.mode & 0o002) !== 0) return current;
+    const worldWritable = info !== undefined && (info.mode & 0o002) !== 0;
+    if (worldWritable && (self || (info.mode & 0o1000) === 0)) return current;
     const parent = dirname(current);
     if (parent === current) return undefined;
     current = parent;
