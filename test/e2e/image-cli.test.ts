@@ -1,0 +1,105 @@
+/**
+ * `psm image build|show` through the real CLI entry point: a full build from this machine's Debian
+ * packages into a temp dir, the cached no-op rebuild, show, and the refusals.
+ */
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+async function psm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const errs: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  stderr.on('data', (c: Buffer) => errs.push(c));
+  process.exitCode = undefined;
+  const code = await main(['node', 'psm', ...args], { stdout, stderr, stdin: new PassThrough() });
+  process.exitCode = undefined;
+  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errs).toString() };
+}
+
+describe('psm image', () => {
+  let temp: { path: string; remove: () => Promise<void> };
+  beforeAll(async () => {
+    temp = await makeTempDir('image-cli');
+  });
+  afterEach(() => {
+    process.exitCode = undefined;
+  });
+  afterAll(async () => {
+    await temp.remove();
+  });
+
+  it('build makes a complete image, a second build is a no-op, show prints its manifest', async () => {
+    const out = join(temp.path, 'image');
+    const cache = join(temp.path, 'cache');
+    const first = await psm('image', 'build', '--out', out, '--cache', cache, '--json');
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const built = JSON.parse(first.stdout) as {
+      rebuilt: boolean;
+      manifest: { kernel: string; inputs: object };
+    };
+    expect(built.rebuilt).toBe(true);
+    expect((await readdir(out)).sort()).toEqual([
+      'initrd.cpio',
+      'manifest.json',
+      'persist-base.qcow2',
+      'vmlinux',
+    ]);
+    // Scratch space (the unpacked kernel package) is gone; the .deb stays for the next build.
+    expect(await readdir(cache)).toEqual(['debs']);
+    expect((await readdir(temp.path)).sort()).toEqual(['cache', 'image']);
+
+    const second = await psm('image', 'build', '--out', out, '--cache', cache, '--json');
+    expect(second.code).toBe(0);
+    const again = JSON.parse(second.stdout) as { rebuilt: boolean; manifest: { builtAt: string } };
+    expect(again.rebuilt).toBe(false);
+
+    const show = await psm('image', 'show', out, '--json');
+    expect(show.code).toBe(0);
+    expect(JSON.parse(show.stdout)).toEqual(built.manifest);
+    const human = await psm('image', 'show', out);
+    expect(human.stdout).toMatch(/^format: +psm-worker-image\/v1$/m);
+    expect(human.stdout).toMatch(/^allowed rpcs: .*guest-exec/m);
+  }, 300_000);
+
+  it('show on a directory without an image: exit 3 with the code', async () => {
+    const result = await psm('image', 'show', temp.path, '--json');
+    expect(result.code).toBe(3);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'IMAGE_MANIFEST_UNREADABLE' } });
+    expect(result.stderr).toMatch(/^psm: IMAGE_MANIFEST_UNREADABLE: /);
+  });
+
+  it('build refuses to replace a directory that is not a psm image, and a file', async () => {
+    const foreign = join(temp.path, 'foreign');
+    await mkdir(foreign);
+    await writeFile(join(foreign, 'precious.txt'), 'keep me');
+    const refused = await psm('image', 'build', '--out', foreign, '--cache', join(temp.path, 'cache2'));
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/IMAGE_OUT_INVALID/);
+    expect(await readdir(foreign)).toEqual(['precious.txt']);
+    const asFile = await psm(
+      'image',
+      'build',
+      '--out',
+      join(foreign, 'precious.txt'),
+      '--cache',
+      join(temp.path, 'c3'),
+    );
+    expect(asFile.code).toBe(4);
+    expect(await stat(join(temp.path, 'c3')).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('help has examples; a missing --out is a usage error', async () => {
+    const help = await psm('image', 'build', '--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Examples:\n {2}psm image build --out/);
+    expect((await psm('image', 'show', '--help')).stdout).toMatch(/Examples:/);
+    expect((await psm('image', 'build')).code).toBe(2);
+  });
+});
