@@ -18,7 +18,8 @@ export function checkGuestPath(path: string, what: string): Result<string, strin
     return err(`${what} must be 1-${MAX_GUEST_PATH_CHARS} characters`);
   if (!path.startsWith('/')) return err(`${what} must be an absolute path`);
   if (hasControlCharacter(path)) return err(`${what} contains a control character`);
-  if (path !== '/' && path.endsWith('/')) return err(`${what} must not end with /`);
+  if (path === '/') return ok(path);
+  if (path.endsWith('/')) return err(`${what} must not end with /`);
   const parts = path.split('/').slice(1);
   if (parts.some((part) => part === '.' || part === '..' || part === ''))
     return err(`${what} must not contain empty, . or .. components`);

@@ -40,7 +40,9 @@ export class JsonLineSplitter {
         this.endLine(events);
         start = i + 1;
       } else if (byte === SYNC_DELIMITER && this.honourDelimiter) {
-        // Whatever came before the delimiter is noise from before the resynchronisation.
+        // Whatever came before the delimiter is noise from before the resynchronisation. It is
+        // still counted, so an over-long run reports the same however the stream was chunked.
+        this.take(chunk.subarray(start, i), events);
         this.reset();
         events.push({ kind: 'delimiter' });
         start = i + 1;
