@@ -23,6 +23,7 @@ import { loadSodium, type Sodium } from './sodium.js';
 import { generateSshKeyPair, wipeSshKeyPair } from './ssh-keypair.js';
 import { renderConfig, type ConfigSeed } from './template.js';
 import { loadConfig } from './config.js';
+import { unlockKey, wipeVaultKey } from './unlock.js';
 import { removeLeftovers } from './write.js';
 
 export interface InitOptions {
@@ -155,7 +156,12 @@ async function keepConfig(
       ),
     );
   report.kept.push(layout.configFile);
-  if (conf.value.vault.keySource === 'file') report.kept.push(layout.keyFile);
+  if (conf.value.vault.keySource === 'file') {
+    report.kept.push(layout.keyFile);
+    const key = await unlockKey(conf.value, {});
+    if (key.ok) wipeVaultKey(key.value);
+    else report.warnings.push(`${key.error.code}: ${key.error.message}`);
+  }
   report.keyId = conf.value.vault.keyId;
   report.keySource = conf.value.vault.keySource;
   return ok(undefined);

@@ -162,8 +162,6 @@ function readConf(r: Reader, file: string, location: string): VirtualConf {
     username: r.string('hypervisor.username', vsphere),
     hasPassword: r.sealed('hypervisor.password', sealed),
   };
-  if (vsphere && !hypervisor.hasPassword)
-    r.fail('hypervisor.password', 'is required for vsphere: run psm vault set hypervisor.password');
   const storage = {
     dir: r.absolutePath('storage.dir', !vsphere),
     datastore: r.string('storage.datastore', vsphere),

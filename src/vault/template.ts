@@ -69,16 +69,19 @@ export function renderConfig(seed: ConfigSeed, layout: Layout): string {
     '[hypervisor]',
     '# "qemu" (local QEMU/KVM) or "vsphere" (ESXi / vCenter)',
     `kind = "${seed.kind}"`,
+    ...(qemu || seed.uri !== undefined
+      ? []
+      : ['# CHANGE these vsphere placeholders (and storage.datastore)']),
     ...line(
       'uri',
-      seed.uri,
-      qemu ? '"qemu:///system"   (optional for qemu)' : '"https://esx.example.org/sdk"',
+      seed.uri ?? (qemu ? undefined : 'https://esx.example.org/sdk'),
+      '"qemu:///system"   (optional)',
     ),
-    ...line('username', seed.username, qemu ? '"psm"   (optional for qemu)' : '"popc"'),
+    ...line('username', seed.username ?? (qemu ? undefined : 'popc'), '"psm"   (optional for qemu)'),
     ...sealedLine(seed, 'hypervisor.password', 'psm vault set hypervisor.password'),
     '',
     '[storage]',
-    ...(qemu ? line('dir', layout.imagesDir) : line('datastore', seed.datastore, '"datastore1"')),
+    ...(qemu ? line('dir', layout.imagesDir) : line('datastore', seed.datastore ?? 'datastore1')),
     '',
     ...(qemu
       ? [

@@ -237,3 +237,23 @@ async function writePass(value: string): Promise<string> {
   writeFileSync(path, `${value}\n`, { mode: 0o600 });
   return path;
 }
+
+describe('psm init --kind vsphere', () => {
+  it('writes a valid config with placeholders; the password is set afterwards', async () => {
+    const made = await runPsm(['init', ...loc, '--kind', 'vsphere']);
+    expect(made.code, made.stderr).toBe(0);
+    const text = readFileSync(layoutOf(temp.location).configFile, 'utf8');
+    expect(text).toContain('kind = "vsphere"');
+    expect(text).toContain('CHANGE');
+    expect((await runPsm(['vault', 'set', 'hypervisor.password', ...loc], { input: 'esx' })).code).toBe(0);
+    expect((await runPsm(['vault', 'verify', ...loc])).code).toBe(0);
+  });
+
+  it('warns on a re-run when the key file no longer matches the config', async () => {
+    await init();
+    writeFileSync(layoutOf(temp.location).keyFile, Buffer.alloc(32, 1), { mode: 0o600 });
+    const again = await runPsm(['init', ...loc]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('WRONG_KEY');
+  });
+});
