@@ -4,6 +4,7 @@ import { register as vault } from './vault.js';
 import type { CliIo } from './output.js';
 import { register as knownHosts } from './known-hosts.js';
 import { register as image } from './image.js';
+import { register as vm } from './vm.js';
 import { register as policy } from './policy.js';
 import { register as keys } from './keys.js';
 
@@ -13,4 +14,4 @@ import { register as keys } from './keys.js';
  */
 export type Registrar = (program: Command, io: CliIo) => void;
 
-export const registrars: readonly Registrar[] = [knownHosts, image, init, vault, policy, keys];
+export const registrars: readonly Registrar[] = [knownHosts, image, init, vault, policy, keys, vm];
