@@ -1,4 +1,5 @@
 import { err, ok, type Result } from '../common/result.js';
+import { parseConfigText } from './config.js';
 import { vaultError, type VaultError } from './errors.js';
 import { MAX_SECRET_BYTES, sealSecret } from './sealed-value.js';
 import { isSecretPath } from './schema-types.js';
@@ -53,6 +54,8 @@ export async function setSecret(
         conf.file,
       );
       if (!edited.ok) return edited;
+      const check = parseConfigText(edited.value, conf.file, location);
+      if (!check.ok) throw new Error(`bug: config after vault set does not validate: ${check.error.message}`);
       const written = await writeConfig(conf.file, edited.value);
       if (!written.ok) return written;
       return ok({ path, keyId: key.keyId, replaced: conf.sealed.has(path) });
