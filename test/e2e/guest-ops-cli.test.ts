@@ -1,0 +1,116 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProgram } from '../../src/common/run-program.js';
+import { DEFAULT_WORKER_IMAGE_DIR, WORKER_IMAGE_ENV } from '../../src/guest-ops/image/manifest.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+// `psm vm` by hand, as a person would use it: the built CLI (bin/psm.js -> dist/) against a real
+// QEMU worker booted from the worker image.
+const PSM = resolve('bin/psm.js');
+const IMAGE = resolve(process.env[WORKER_IMAGE_ENV] ?? DEFAULT_WORKER_IMAGE_DIR);
+
+describe('psm vm (CLI) with a real worker', () => {
+  let temp: { path: string; remove: () => Promise<void> };
+  let vmDir: string;
+
+  async function psm(args: string[], input?: string) {
+    const outcome = await runProgram(process.execPath, [PSM, 'vm', ...args], {
+      timeoutMs: 200_000,
+      ...(input === undefined ? {} : { input }),
+    });
+    return { code: outcome.exitCode, stdout: outcome.stdout.toString(), stderr: outcome.stderr.toString() };
+  }
+
+  beforeAll(async () => {
+    temp = await makeTempDir('vm-cli');
+    vmDir = join(temp.path, 'vms');
+  });
+
+  afterAll(async () => {
+    await psm(['destroy', 'w1', '--vm-dir', vmDir]);
+    await temp.remove();
+  }, 60_000);
+
+  it('refuses bad input with the documented exit codes before touching QEMU', async () => {
+    expect((await psm(['clone', '../evil', '--vm-dir', vmDir, '--image', IMAGE])).code).toBe(2);
+    const missing = await psm(['status', 'nobody', '--vm-dir', vmDir, '--json']);
+    expect(missing.code).toBe(3);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'WORKER_NOT_FOUND' } });
+    expect((await psm(['clone', 'w0', '--vm-dir', vmDir, '--image', join(temp.path, 'no-image')])).code).toBe(
+      3,
+    );
+  }, 60_000);
+
+  it('clones, starts, inspects, runs, copies, reverts, stops and destroys a worker', async () => {
+    const base = ['--vm-dir', vmDir];
+    expect((await psm(['clone', 'w1', ...base, '--image', IMAGE])).code).toBe(0);
+    expect((await psm(['clone', 'w1', ...base, '--image', IMAGE])).code).toBe(4);
+    const started = await psm(['start', 'w1', ...base, '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    expect(JSON.parse(started.stdout)).toMatchObject({ name: 'w1', power: 'running', agent: 'ready' });
+
+    const status = JSON.parse((await psm(['status', 'w1', ...base, '--json'])).stdout);
+    expect(status).toMatchObject({ power: 'running', agent: 'ready', address: { family: 'ipv4' } });
+    expect(status.ssh.port).toBeGreaterThan(0);
+
+    const ran = await psm([
+      'exec',
+      'w1',
+      ...base,
+      '--',
+      '/bin/busybox',
+      'printf',
+      '[%s]',
+      'a b',
+      '$(id)',
+      'x;y',
+    ]);
+    expect([ran.code, ran.stdout]).toEqual([0, '[a b][$(id)][x;y]']);
+    const failed = await psm(['exec', 'w1', ...base, '--json', '--', '/bin/cat', '/nope']);
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ exitCode: 1, encoding: 'utf8' });
+    const echoed = await psm(['exec', 'w1', ...base, '--stdin', '--', '/bin/cat'], 'from stdin');
+    expect(echoed.stdout).toBe('from stdin');
+
+    const hostIn = join(temp.path, 'in.txt');
+    const hostOut = join(temp.path, 'out.txt');
+    await writeFile(hostIn, 'payload\n');
+    expect(
+      (
+        await psm([
+          'copy-in',
+          'w1',
+          hostIn,
+          '/persist/p.txt',
+          ...base,
+          '--mode',
+          '0640',
+          '--owner',
+          '1000:1000',
+        ])
+      ).code,
+    ).toBe(0);
+    const out = await psm(['copy-out', 'w1', '/persist/p.txt', hostOut, ...base, '--json']);
+    expect(JSON.parse(out.stdout)).toMatchObject({ guestMode: '0640', guestOwner: { uid: 1000, gid: 1000 } });
+    expect(await readFile(hostOut, 'utf8')).toBe('payload\n');
+    expect((await stat(hostOut)).mode & 0o777).toBe(0o600);
+    expect((await psm(['copy-out', 'w1', '/persist/p.txt', hostOut, ...base])).code).toBe(4);
+
+    expect((await psm(['snapshot', 'w1', ...base])).code).toBe(0);
+    expect((await psm(['exec', 'w1', ...base, '--', '/bin/rm', '/persist/p.txt'])).code).toBe(0);
+    const reverted = await psm(['revert', 'w1', ...base]);
+    expect(reverted.code, reverted.stderr).toBe(0);
+    expect((await psm(['exec', 'w1', ...base, '--', '/bin/cat', '/persist/p.txt'])).stdout).toBe('payload\n');
+    expect((await psm(['revert', 'w1', ...base, '--snapshot', 'bad name'])).code).toBe(2);
+
+    expect(JSON.parse((await psm(['list', ...base, '--json'])).stdout).workers).toEqual([
+      { name: 'w1', power: 'running' },
+    ]);
+    expect((await psm(['stop', 'w1', ...base])).code).toBe(0);
+    expect(JSON.parse((await psm(['status', 'w1', ...base, '--json'])).stdout).power).toBe('stopped');
+    expect((await psm(['exec', 'w1', ...base, '--', '/bin/true'])).code).toBe(4);
+    expect((await psm(['destroy', 'w1', ...base])).code).toBe(0);
+    expect(await readdir(vmDir)).toEqual([]);
+  }, 240_000);
+});
