@@ -51,7 +51,10 @@ describe('policy file limits', () => {
   });
 
   it('refuses invalid UTF-8', () => {
-    const parsed = parsePolicy(new Uint8Array([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0xfe]), 'bytes.yaml');
+    const parsed = parsePolicy(
+      new Uint8Array([0x6e, 0x61, 0x6d, 0x65, 0x3a, 0x20, 0xff, 0xfe]),
+      'bytes.yaml',
+    );
     expect(parsed.ok ? 'ok' : parsed.error[0]?.code).toBe('POLICY_NOT_UTF8');
   });
 
