@@ -65,6 +65,7 @@ export function vaultExitCode(code: VaultErrorCode): ExitCode {
       return EXIT.USAGE;
     case 'KEY_UNSAFE_PERMISSIONS':
     case 'LOCKED':
+    case 'REKEY_REFUSED':
     case 'WOULD_OVERWRITE':
       return EXIT.REFUSED;
     case 'WRONG_KEY':

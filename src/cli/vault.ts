@@ -95,8 +95,9 @@ function registerGet(vault: Command, io: CliIo): void {
         try {
           if (flags.json) printJson(io, { path, value: Buffer.from(secret).toString('utf8') });
           else {
-            io.stdout.write(Buffer.from(secret));
-            io.stdout.write('\n');
+            // stdout keeps the buffer until written; wipe this copy once it has been.
+            const out = Buffer.concat([secret, Buffer.from('\n')]);
+            io.stdout.write(out, () => out.fill(0));
           }
         } finally {
           secret.fill(0);

@@ -30,6 +30,8 @@ export type VaultErrorCode =
   | 'BAD_SECRET'
   /** Another psm process holds the vault's write lock. */
   | 'LOCKED'
+  /** Rekey cannot replace where the key came from (systemd credentials). */
+  | 'REKEY_REFUSED'
   /** The command would overwrite an existing file and --force was not given. */
   | 'WOULD_OVERWRITE'
   /** A 2010-style virtual.conf could not be read. */

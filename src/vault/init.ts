@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../common/atomic-write.js';
 import { err, ok, type Result } from '../common/result.js';
 import { errnoCode, vaultError, type VaultError } from './errors.js';
@@ -47,15 +48,19 @@ export interface InitReport {
   readonly warnings: string[];
 }
 
-async function makeDir(path: string, report: InitReport): Promise<void> {
+/**
+ * Creates `path` with `mode` when missing. The location and var/ are shared with the rest of
+ * POP-C++ (755); psm's own directories are 700, and an existing one that is more open is reported.
+ */
+async function makeDir(path: string, mode: number, report: InitReport): Promise<void> {
   if (existsSync(path)) {
-    const mode = (await stat(path)).mode & 0o777;
-    if ((mode & 0o077) !== 0 && path !== report.location)
-      report.warnings.push(`${path} has mode ${mode.toString(8)}; psm expects 700 (chmod 700 ${path})`);
+    const actual = (await stat(path)).mode & 0o777;
+    if (mode === 0o700 && (actual & 0o077) !== 0)
+      report.warnings.push(`${path} has mode ${actual.toString(8)}; psm expects 700 (chmod 700 ${path})`);
     return;
   }
-  await mkdir(path, { recursive: true, mode: 0o700 });
-  await chmod(path, 0o700);
+  await mkdir(path, { mode });
+  await chmod(path, mode);
   report.created.push(path);
 }
 
@@ -209,16 +214,18 @@ export async function initVault(options: InitOptions): Promise<Result<InitReport
       report.warnings.push(...legacy.warnings);
     }
     const sodium = await loadSodium();
-    for (const dir of [
-      layout.location,
-      layout.etcDir,
-      layout.policiesDir,
-      layout.psmDir,
-      layout.keysDir,
-      layout.stateDir,
-      layout.imagesDir,
-    ])
-      await makeDir(dir, report);
+    await mkdir(dirname(layout.location), { recursive: true });
+    for (const [dir, mode] of [
+      [layout.location, 0o755],
+      [dirname(layout.psmDir), 0o755],
+      [layout.etcDir, 0o700],
+      [layout.policiesDir, 0o700],
+      [layout.psmDir, 0o700],
+      [layout.keysDir, 0o700],
+      [layout.stateDir, 0o700],
+      [layout.imagesDir, 0o700],
+    ] as const)
+      await makeDir(dir, mode, report);
     const lock = await acquireLock(layout.lockFile);
     if (!lock.ok) return lock;
     try {

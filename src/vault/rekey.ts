@@ -108,6 +108,15 @@ async function rekeyLocked(
   const vault = await openVault(location, options);
   if (!vault.ok) return vault;
   const { sodium } = vault.value.key;
+  if (vault.value.key.origin === 'credential') {
+    vault.value.close();
+    return err(
+      vaultError(
+        'REKEY_REFUSED',
+        'the key comes from systemd credentials ($CREDENTIALS_DIRECTORY): rekey outside the service, then replace the credential with the new etc/psm.key',
+      ),
+    );
+  }
   if (vault.value.key.origin === 'next-key-file') {
     // A rekey was killed after its config was written: finish it before starting another, or
     // writing the next key would overwrite the only copy of the current one.

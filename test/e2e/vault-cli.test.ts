@@ -29,6 +29,8 @@ describe('psm init', () => {
     );
     for (const dir of [layout.etcDir, layout.keysDir, layout.stateDir])
       expect(statSync(dir).mode & 0o777).toBe(0o700);
+    // The location itself is shared with the rest of POP-C++.
+    expect(statSync(temp.location).mode & 0o777).toBe(0o755);
     for (const file of [layout.keyFile, layout.configFile, layout.adminKey])
       expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(statSync(layout.keyFile).size).toBe(32);
@@ -216,6 +218,9 @@ describe('psm vault', () => {
     });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('cred\n');
+    const rekey = await runPsm(['vault', 'rekey', ...loc], { env: { CREDENTIALS_DIRECTORY: creds } });
+    expect(rekey.code).toBe(4);
+    expect(rekey.stderr).toContain('REKEY_REFUSED');
     expect((await runPsm(['vault', 'verify', ...loc])).code).toBe(3);
   });
 
