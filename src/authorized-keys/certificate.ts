@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../common/result.js';
 import { parseKeyBody, type KeyMaterial } from './key-body.js';
-import { keyTypeInfo, type KeyAlgorithm, type PlainKeyTypeName } from './key-types.js';
+import { blobKeyType, type KeyAlgorithm, type PlainKeyTypeName } from './key-types.js';
 import { keyError, type PublicKeyError } from './public-key-errors.js';
 import { verifySshSignature } from './signature.js';
 import { SshReader } from './ssh-reader.js';
@@ -136,7 +136,7 @@ function parseSignatureKey(
   const reader = new SshReader(blob);
   const typeName = reader.cstring();
   if (typeName === null) return err(bad('CA key is malformed'));
-  const info = keyTypeInfo(typeName);
+  const info = blobKeyType(typeName);
   if (info === undefined)
     return err(
       keyError(

@@ -68,11 +68,51 @@ for (const plain of PLAIN_KEY_TYPE_NAMES) {
   INFO.set(cert, { name: cert, plain, certificate: true, algorithm });
 }
 
-/** Exact, case-sensitive lookup, like sshd's peek_type_nid. */
+/**
+ * Signature-algorithm names that sshd's key table also lists (as "sigonly" entries) and therefore
+ * accepts as key type names in a key line, for the same key: `rsa-sha2-256 AAAA...` is an
+ * ssh-rsa key to sshd (checked against OpenSSH 9.2 ssh-keygen and sshd).
+ */
+const TYPE_ALIASES: ReadonlyMap<string, KeyTypeName> = new Map([
+  ['rsa-sha2-256', 'ssh-rsa'],
+  ['rsa-sha2-512', 'ssh-rsa'],
+  ['rsa-sha2-256-cert-v01@openssh.com', 'ssh-rsa-cert-v01@openssh.com'],
+  ['rsa-sha2-512-cert-v01@openssh.com', 'ssh-rsa-cert-v01@openssh.com'],
+  ['webauthn-sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com'],
+]);
+
+/**
+ * Inside a key blob sshd also accepts a plain type's short name in any case (sshkey_type_from_name).
+ * ECDSA short names are left out: sshd then fails the curve check, so they never load.
+ */
+const BLOB_SHORT_NAMES: ReadonlyMap<string, KeyTypeName> = new Map([
+  ['ed25519', 'ssh-ed25519'],
+  ['rsa', 'ssh-rsa'],
+  ['ed25519-sk', 'sk-ssh-ed25519@openssh.com'],
+]);
+
+/** Exact, case-sensitive lookup of a canonical name. */
 export function keyTypeInfo(name: string): KeyTypeInfo | undefined {
   return INFO.get(name);
 }
 
-export function isKeyTypeName(name: string): name is KeyTypeName {
-  return INFO.has(name);
+/** The type a key line's type field names, like sshd's peek_type_nid (exact names and aliases). */
+export function textKeyType(name: string): KeyTypeInfo | undefined {
+  const info = INFO.get(name);
+  if (info !== undefined) return info;
+  const alias = TYPE_ALIASES.get(name);
+  return alias === undefined ? undefined : INFO.get(alias);
+}
+
+/** The type a key blob's inner name means, like sshd's sshkey_type_from_name. */
+export function blobKeyType(name: string): KeyTypeInfo | undefined {
+  const info = textKeyType(name);
+  if (info !== undefined || name.length > 10) return info;
+  const short = BLOB_SHORT_NAMES.get(name.replace(/[A-Z]/g, (c) => c.toLowerCase()));
+  return short === undefined ? undefined : INFO.get(short);
+}
+
+/** True for every name sshd reads as a key type in a key line. */
+export function isKeyTypeName(name: string): boolean {
+  return textKeyType(name) !== undefined;
 }

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { err, ok, type Result } from '../common/result.js';
 import { parseCertificate, type CertificateDetails } from './certificate.js';
 import { parseKeyBody } from './key-body.js';
-import { keyTypeInfo, type KeyTypeName } from './key-types.js';
+import { blobKeyType, textKeyType, type KeyTypeName } from './key-types.js';
 import { keyError, type PublicKeyError } from './public-key-errors.js';
 import { bytesEqual, latin1, SshReader } from './ssh-reader.js';
 
@@ -38,8 +38,10 @@ export function sha256Fingerprint(blob: Uint8Array): string {
   return `SHA256:${hash('sha256', blob, 'base64').slice(0, 43)}`;
 }
 
+/** Same key as sshd's sshkey_equal sees it: same type, and the same key (or the same certificate). */
 export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
-  return a.type === b.type && bytesEqual(a.blob, b.blob);
+  if (a.type !== b.type) return false;
+  return a.certificate ? bytesEqual(a.blob, b.blob) : a.fingerprint === b.fingerprint;
 }
 
 const BASE64_SHAPE = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -73,7 +75,7 @@ function latin1Equals(bytes: Uint8Array, text: string): boolean {
  * certificates a CA signature that verifies.
  */
 export function parsePublicKey(typeName: string, base64: string): Result<PublicKey, PublicKeyError> {
-  const info = keyTypeInfo(typeName);
+  const info = textKeyType(typeName);
   if (info === undefined)
     return err(keyError('UNKNOWN_KEY_TYPE', `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`));
   if (base64.length === 0)
@@ -86,7 +88,9 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
   const reader = new SshReader(blob);
   const inner = reader.string();
   if (inner === null) return err(keyError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
-  if (!latin1Equals(inner, typeName)) {
+  // sshd compares resolved types, so aliases and (inside blobs) short names are the same type.
+  const exactInner = latin1Equals(inner, info.name);
+  if (!exactInner && blobKeyType(latin1(inner))?.name !== info.name) {
     const innerName = JSON.stringify(latin1(inner).slice(0, 64));
     return err(keyError('KEY_TYPE_MISMATCH', `key blob holds a ${innerName} key, not ${typeName}`));
   }
@@ -105,7 +109,10 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
     if (!parsed.ok) return parsed;
     if (reader.remaining !== 0) return err(keyError('TRAILING_DATA', 'key blob: bytes after the key'));
     bits = parsed.value.bits;
-    fingerprint = sha256Fingerprint(blob);
+    // ssh-keygen and sshd fingerprint the key as they re-encode it, with its canonical type name.
+    fingerprint = sha256Fingerprint(
+      exactInner ? blob : plainBlob(info.name, blob.subarray(4 + inner.length)),
+    );
   }
   const key: PublicKey =
     cert === undefined
@@ -144,7 +151,7 @@ export function readKeyField(
   const typeStart = skipBlanks(text, start);
   const typeEnd = tokenEnd(text, typeStart);
   const typeName = text.slice(typeStart, typeEnd);
-  if (keyTypeInfo(typeName) === undefined)
+  if (textKeyType(typeName) === undefined)
     return err(
       keyError(
         'UNKNOWN_KEY_TYPE',

@@ -213,6 +213,25 @@ export function buildCorpus(clientKeys: readonly string[], generated = 160): Cor
         why: `key field: ${why}`,
       });
     }
+    // Names sshd also reads as this key's type: signature-algorithm aliases in the type field,
+    // and (inside the blob) a short name in any case.
+    if (type === 'ssh-rsa') {
+      for (const alias of ['rsa-sha2-256', 'rsa-sha2-512', 'RSA-SHA2-256'])
+        corpus.push({
+          client,
+          line: `restrict ${alias} ${b64} alias`,
+          why: `key field: type alias ${alias}`,
+        });
+    }
+    const short = type === 'ssh-rsa' ? 'RSA' : type === 'ssh-ed25519' ? 'ED25519' : 'ECDSA';
+    for (const name of [short, short.toLowerCase(), `${short}-cert-v01@openssh.com`]) {
+      const blob = Buffer.from(b64, 'base64');
+      const body = blob.subarray(4 + blob.readUInt32BE(0));
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(name.length);
+      const rewrapped = Buffer.concat([length, Buffer.from(name), body]).toString('base64');
+      corpus.push({ client, line: `pty ${type} ${rewrapped}`, why: `key field: blob type named ${name}` });
+    }
     if (b64.endsWith('=')) {
       corpus.push({ client, line: `${type} ${b64.replace(/=+$/, '')}`, why: 'key field: padding dropped' });
     }

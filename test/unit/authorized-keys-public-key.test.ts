@@ -191,6 +191,37 @@ describe('parsePublicKey refuses what sshd refuses', () => {
   });
 });
 
+describe('names sshd treats as the same type', () => {
+  const rewrap = (base64: string, name: string): string => {
+    const blob = Buffer.from(base64, 'base64');
+    const body = blob.subarray(4 + blob.readUInt32BE(0));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(name.length);
+    return Buffer.concat([length, Buffer.from(name), body]).toString('base64');
+  };
+
+  it('accepts a short name inside the blob and fingerprints the canonical key, like ssh-keygen', () => {
+    const [type, base64] = fields(lines.get('ed')!);
+    const plain = parsePublicKey(type, base64);
+    for (const name of ['ED25519', 'ed25519', 'Ed25519']) {
+      const parsed = parsePublicKey(type, rewrap(base64, name));
+      expect(parsed.ok && parsed.value.fingerprint).toBe(plain.ok && plain.value.fingerprint);
+      expect(parsed.ok && plain.ok && publicKeyEquals(parsed.value, plain.value)).toBe(true);
+    }
+    const [ecType, ecBase64] = fields(lines.get('ec256')!);
+    const ecdsa = parsePublicKey(ecType, rewrap(ecBase64, 'ECDSA'));
+    expect(ecdsa.ok ? 'OK' : ecdsa.error.code).toBe('KEY_TYPE_MISMATCH');
+  });
+
+  it('reads rsa-sha2-256/512 type names as ssh-rsa', () => {
+    const [, base64] = fields(lines.get('rsa1024')!);
+    for (const alias of ['rsa-sha2-256', 'rsa-sha2-512']) {
+      const parsed = parsePublicKey(alias, base64);
+      expect(parsed.ok && parsed.value.type).toBe('ssh-rsa');
+    }
+  });
+});
+
 describe('security-key types (crafted blobs, as no FIDO device is attached)', () => {
   const str = (value: Buffer | string): Buffer => {
     const bytes = typeof value === 'string' ? Buffer.from(value, 'latin1') : value;
