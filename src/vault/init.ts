@@ -23,7 +23,7 @@ import type { HypervisorKind } from './schema-types.js';
 import { loadSodium, type Sodium } from './sodium.js';
 import { generateSshKeyPair, wipeSshKeyPair } from './ssh-keypair.js';
 import { renderConfig, type ConfigSeed } from './template.js';
-import { loadConfig } from './config.js';
+import { loadConfig, parseConfigText } from './config.js';
 import { unlockKey, wipeVaultKey } from './unlock.js';
 import { removeLeftovers } from './write.js';
 
@@ -121,6 +121,14 @@ async function writeNewConfig(
       { ...seedFromLegacy(legacy, options.kind), fileId, keyId, kdf, sealed },
       layout,
     );
+    // An imported value the schema refuses (e.g. an upper-case guest user) stops here, unwritten.
+    const valid = parseConfigText(text, layout.configFile, options.location);
+    if (!valid.ok)
+      return err(
+        vaultError('LEGACY_INVALID', `the imported settings are not valid for psm: ${valid.error.message}`, {
+          ...(options.legacy === undefined ? {} : { file: options.legacy.file }),
+        }),
+      );
     // Key before config, through psm.key.next, so no crash leaves a config naming a missing key.
     if (kdf === undefined && keyIsNew) await writeKeyFile(layout.nextKeyFile, key);
     await writeFileAtomic(layout.configFile, text, { mode: 0o600 });
@@ -161,6 +169,10 @@ async function keepConfig(
       ),
     );
   report.kept.push(layout.configFile);
+  if (options.passphrase !== undefined)
+    report.warnings.push(
+      'virtual.conf exists, so the passphrase was not used: psm vault rekey --to passphrase switches to one',
+    );
   if (conf.value.vault.keySource === 'file') {
     report.kept.push(layout.keyFile);
     const key = await unlockKey(conf.value, {});
@@ -180,6 +192,10 @@ async function adminKeyPair(
 ): Promise<void> {
   if (existsSync(layout.adminKey) && !force) {
     report.kept.push(layout.adminKey);
+    if (!existsSync(`${layout.adminKey}.pub`))
+      report.warnings.push(
+        `${layout.adminKey}.pub is missing: ssh-keygen -y -f ${layout.adminKey} > ${layout.adminKey}.pub`,
+      );
     return;
   }
   const pair = generateSshKeyPair(sodium, `psm-admin@${hostname()}`);

@@ -85,6 +85,17 @@ describe('psm init', () => {
     expect((await runPsm(['init', ...loc, '--import-legacy', legacy])).code).toBe(4);
   });
 
+  it('refuses imported settings the schema refuses, and writes nothing', async () => {
+    const legacy = join(temp.root, 'legacy.conf');
+    writeFileSync(legacy, 'popc_esx_uri esx://h/\npopc_esx_username root\npopc_esx_hostuser Not Valid\n');
+    const run = await runPsm(['init', ...loc, '--import-legacy', legacy]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('LEGACY_INVALID');
+    expect(run.stderr).toContain('worker.guest_user');
+    expect(existsSync(layoutOf(temp.location).configFile)).toBe(false);
+    expect(existsSync(layoutOf(temp.location).keyFile)).toBe(false);
+  });
+
   it('refuses a legacy file that is not one, with file:line', async () => {
     const legacy = join(temp.root, 'legacy.conf');
     writeFileSync(legacy, 'popc_esx_uri esx://h/\nnot_a_key 1\n');
