@@ -83,7 +83,7 @@ describe('psm policy', () => {
     const text = await psm('policy', 'explain', MAIN_NODE);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('A key written under this policy CAN:');
-    expect(text.stdout).toContain('127.0.0.1 port 2711');
+    expect(text.stdout).toContain('127.0.0.1 on port 2711');
     expect(text.stdout).toContain('Get a terminal (no pty)');
     expect(text.stdout).toContain('AllowStreamLocalForwarding no');
     expect(text.stdout.split('\n').every((line) => line.length <= 100)).toBe(true);

@@ -19,11 +19,7 @@ const WRAP_WIDTH = 96;
 export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
   const can: string[] = [];
   const cannot: string[] = [];
-  can.push(
-    policy.from.length === 0
-      ? 'Log in from any address (the policy has no "from" list).'
-      : `Log in only from ${policy.from.map(describeFrom).join(', ')}.`,
-  );
+  can.push(describeLogin(policy.from));
   if (policy.objects.length === 0)
     cannot.push(`Start any program: every command it sends is refused by the gate ${policy.gatePath}.`);
   else
@@ -59,12 +55,12 @@ export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
     "Set environment variables, or make the worker run the account's ~/.ssh/rc.",
   );
   const workerRequirements = [
-    `The gate must be installed at ${policy.gatePath} (from "psm policy gate"), owned by root and not writable by others.`,
-    'The account the key is written for must not be root.',
+    `Have the gate installed at ${policy.gatePath} (from "psm policy gate"), owned by root and not writable by others.`,
+    'Have the key written for an account that is not root.',
   ];
   if (policy.permitOpen.length > 0)
     workerRequirements.push(
-      'The worker\'s sshd_config must say "AllowStreamLocalForwarding no": once port forwarding is on, an ' +
+      'Say "AllowStreamLocalForwarding no" in its sshd_config: once port forwarding is on, an ' +
         'authorized_keys line cannot stop the key from asking the worker to listen on a Unix socket.',
     );
   return {
@@ -92,7 +88,7 @@ export function formatExplanation(e: PolicyExplanation): string {
     'It CANNOT:',
     ...e.cannot.map((line) => `  - ${line}`),
     '',
-    'The worker must be set up so that:',
+    'The worker must also:',
     ...e.workerRequirements.map((line) => `  - ${line}`),
     '',
   ]
@@ -130,21 +126,24 @@ function roleHolder(role: KeyRole): string {
   }
 }
 
+function describeLogin(from: readonly string[]): string {
+  if (from.length === 0) return 'Log in from any address (the policy has no "from" list).';
+  const allowed = from.filter((p) => !p.startsWith('!')).map(describeFrom);
+  const excluded = from.filter((p) => p.startsWith('!')).map((p) => describeFrom(p.slice(1)));
+  const except = excluded.length === 0 ? '' : `, but never from ${excluded.join(', ')}`;
+  return `Log in only from ${allowed.join(', ')}${except}.`;
+}
+
 function describeFrom(pattern: string): string {
-  const negated = pattern.startsWith('!');
-  const body = negated ? pattern.slice(1) : pattern;
-  const text = body.includes('/')
-    ? `addresses in ${body}`
-    : body.includes('*') || body.includes('?')
-      ? `addresses matching ${body}`
-      : body;
-  return negated ? `not ${text}` : text;
+  if (pattern.includes('/')) return `addresses in ${pattern}`;
+  if (pattern.includes('*') || pattern.includes('?')) return `addresses or names matching ${pattern}`;
+  return pattern;
 }
 
 function describeHostPort(p: HostPort): string {
   const host = p.host === '*' ? 'any host' : p.host;
   const port = p.port === '*' ? 'any port' : `port ${p.port}`;
-  return `${host} ${port}`;
+  return `${host} on ${port}`;
 }
 
 function describeDuration(seconds: number): string {
