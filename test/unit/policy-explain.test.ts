@@ -32,7 +32,7 @@ describe('policy explain', () => {
   });
 
   it('says when a key can open no tunnel, start nothing, log in from anywhere and never expires', () => {
-    const doc = { ...basePolicyDocument(), objects: [], permitOpen: [] };
+    const doc: PolicyDocument = { ...basePolicyDocument(), objects: [], permitOpen: [] };
     delete doc.from;
     delete doc.expiry;
     const e = explain(doc);
