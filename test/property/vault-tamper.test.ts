@@ -6,6 +6,7 @@ import { parseConfigText } from '../../src/vault/config.js';
 import { initVault } from '../../src/vault/init.js';
 import { layoutOf } from '../../src/vault/layout.js';
 import { setSecret } from '../../src/vault/set-secret.js';
+import { unlockKey } from '../../src/vault/unlock.js';
 import { openSecret, openVault, type OpenVault } from '../../src/vault/vault.js';
 import { tempLocation, type TempLocation } from '../helpers/vault-harness.js';
 
@@ -127,6 +128,41 @@ describe('vault tamper detection', () => {
         expect(result).toEqual({ detected: true, code: 'TAMPERED' });
       }
   });
+
+  it('a flip anywhere in the [vault] header never yields a wrong plaintext', async () => {
+    const start = text.indexOf('[vault]');
+    const end = text.indexOf('[hypervisor]');
+    let refused = 0;
+    for (let position = start; position < end; position += 1)
+      for (const mask of [0x01, 0x20]) {
+        let mutated: string;
+        try {
+          mutated = new TextDecoder('utf-8', { fatal: true }).decode(flip(position, mask));
+        } catch {
+          refused += 1;
+          continue;
+        }
+        const conf = parseConfigText(mutated, vault.conf.file, temp.location);
+        if (!conf.ok) {
+          refused += 1;
+          continue;
+        }
+        const key = await unlockKey(conf.value, {});
+        if (!key.ok) {
+          expect(key.error.code).toBe('WRONG_KEY');
+          refused += 1;
+          continue;
+        }
+        const view = { ...vault, conf: conf.value, key: key.value };
+        for (const [path, secret] of Object.entries(SECRETS)) {
+          const opened = openSecret(view, path);
+          if (opened.ok) expect(Buffer.from(opened.value).toString('utf8')).toBe(secret);
+          else expect(opened.error.code).toBe('TAMPERED');
+        }
+        key.value.sodium.memzero(key.value.key);
+      }
+    expect(refused).toBeGreaterThan(100);
+  }, 60_000);
 
   it('detects a sealed value copied from another vault file sealed with the same key', async () => {
     const other = join(temp.root, 'other');
