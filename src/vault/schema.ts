@@ -64,8 +64,8 @@ class Reader {
       this.fail(path, `must be 1 to ${MAX_STRING} characters`);
     // eslint-disable-next-line no-control-regex -- finding control characters is the point
     if (/[\x00-\x1f\x7f]/.test(value)) this.fail(path, 'must not contain control characters or line breaks');
-    if (looksSealed(value) && !path.endsWith('password') && !path.startsWith('secrets.'))
-      this.fail(path, 'holds a sealed value, but it is not a secret field');
+    // Secret fields are read by sealed(), never here: a sealed value in a plain field is misplaced.
+    if (looksSealed(value)) this.fail(path, 'holds a sealed value, but it is not a secret field');
     if (pattern !== undefined && !pattern.test(value)) this.fail(path, `does not match ${pattern.source}`);
     return value;
   }
