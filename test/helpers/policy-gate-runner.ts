@@ -26,12 +26,25 @@ const LOOP = [
   '',
 ].join('\n');
 
-/** Writes the driver for `script` into `dir` and returns its path. */
-export async function writeGateDriver(script: string, dir: string): Promise<string> {
+// The same, reading one command per line from the file named by $1: for raw bytes that are not
+// valid UTF-8, which cannot travel in a JavaScript string argument.
+const FILE_LOOP = [
+  'logger() { :; }',
+  'while IFS= read -r psm_case; do',
+  `\t( SSH_ORIGINAL_COMMAND=$psm_case; ${GATE_MAIN_CALL} ) >/dev/null 2>&1`,
+  '\tprintf \'%s\\n\' "$?"',
+  'done < "$1"',
+  '',
+].join('\n');
+
+/** Writes the driver for `script` into `dir` and returns its path (`fromFile`: commands come from a file). */
+export async function writeGateDriver(script: string, dir: string, fromFile = false): Promise<string> {
   const tail = `\n${GATE_MAIN_CALL}\n`;
   if (!script.endsWith(tail)) throw new Error('the gate does not end with its main call');
-  const path = join(dir, 'gate-driver.sh');
-  await writeFile(path, `${script.slice(0, -GATE_MAIN_CALL.length - 1)}${LOOP}`, { mode: 0o644 });
+  const path = join(dir, fromFile ? 'gate-file-driver.sh' : 'gate-driver.sh');
+  await writeFile(path, `${script.slice(0, -GATE_MAIN_CALL.length - 1)}${fromFile ? FILE_LOOP : LOOP}`, {
+    mode: 0o644,
+  });
   return path;
 }
 

@@ -11,7 +11,7 @@ import { runProgram } from '../../src/common/run-program.js';
 import { GATE_MAX_COMMAND_LENGTH, GATE_REFUSED_EXIT, generateGate } from '../../src/psm/gate/index.js';
 import { parsePolicy, type KeyPolicy } from '../../src/psm/policy/index.js';
 import { basePolicyDocument, POLICY_VECTORS, policyYaml } from '../helpers/policy-fixtures.js';
-import { SHELLS } from '../helpers/policy-gate-runner.js';
+import { SHELLS, writeGateDriver } from '../helpers/policy-gate-runner.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 interface GateCase {
@@ -112,6 +112,30 @@ describe('the generated gate', () => {
           expect(stderr).toMatch(/^psm-gate: refused by policy test-policy: /);
           expect(stderr).toContain(c.stderr);
         }
+      }
+    }, 120_000);
+
+    it(`${shell.name}: refuses every non-ASCII byte, also when started in a UTF-8 locale`, async () => {
+      const driver = await writeGateDriver(generateGate(policyFor(popcobjrun)).script, dir.path, true);
+      const lines: Buffer[] = [];
+      for (let byte = 0x80; byte <= 0xff; byte += 1)
+        lines.push(
+          Buffer.concat([
+            Buffer.from('popcobjrun /srv/popc/objects/a'),
+            Buffer.from([byte]),
+            Buffer.from('\n'),
+          ]),
+        );
+      lines.push(Buffer.from('popcobjrun /srv/popc/objects/a\n'));
+      const cases = join(dir.path, `bytes-${shell.name.replace(' ', '-')}`);
+      await writeFile(cases, Buffer.concat(lines));
+      for (const locale of ['C', 'C.UTF-8']) {
+        const outcome = await runProgram(shell.file, [...shell.args, driver, cases], {
+          timeoutMs: 60_000,
+          env: { PATH: '/usr/bin:/bin', LC_ALL: locale, LANG: locale },
+        });
+        const codes = outcome.stdout.toString().trim().split('\n').map(Number);
+        expect(codes).toStrictEqual([...Array<number>(128).fill(GATE_REFUSED_EXIT), 0]);
       }
     }, 120_000);
   }
