@@ -248,6 +248,17 @@ export function buildCorpus(clientKeys: readonly string[], generated = 160): Cor
       });
     }
   });
+  // sshd's limits are checked as "more than N" before adding one: N + 1 entries still load.
+  const permits = (n: number): string =>
+    Array.from({ length: n }, (_, i) => `permitopen="h:${i + 1}"`).join(',');
+  const envs = (n: number): string => Array.from({ length: n }, (_, i) => `environment="V${i}=1"`).join(',');
+  for (const [field, why] of [
+    [permits(4097), '4097 permitopen'],
+    [permits(4098), '4098 permitopen'],
+    [envs(1025), '1025 environment'],
+    [envs(1026), '1026 environment'],
+  ] as const)
+    corpus.push({ client: 0, line: `${field} ${clientKeys[0]!}`, why: `limits: ${why}` });
   const random = seededRandom(0x5eed);
   for (let i = 0; i < generated; i++) {
     const client = i % clientKeys.length;
