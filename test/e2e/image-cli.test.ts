@@ -40,17 +40,12 @@ describe('psm image', () => {
     const first = await psm('image', 'build', '--out', out, '--cache', cache, '--json');
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
-    const built = JSON.parse(first.stdout) as {
-      rebuilt: boolean;
-      manifest: { kernel: string; inputs: object };
-    };
+    const built = JSON.parse(first.stdout) as { rebuilt: boolean; manifest: { baseDisk: string } };
     expect(built.rebuilt).toBe(true);
-    expect((await readdir(out)).sort()).toEqual([
-      'initrd.cpio',
-      'manifest.json',
-      'persist-base.qcow2',
-      'vmlinux',
-    ]);
+    expect(built.manifest.baseDisk).toMatch(/^persist-base-[0-9a-f]{12}\.qcow2$/);
+    expect((await readdir(out)).sort()).toEqual(
+      ['initrd.cpio', 'manifest.json', built.manifest.baseDisk, 'vmlinux'].sort(),
+    );
     // Scratch space (the unpacked kernel package) is gone; the .deb stays for the next build.
     expect(await readdir(cache)).toEqual(['debs']);
     expect((await readdir(temp.path)).sort()).toEqual(['cache', 'image']);

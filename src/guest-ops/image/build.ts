@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-write.js';
@@ -130,14 +130,15 @@ async function assemble(
   await writeFileAtomic(join(staging, IMAGE_FILES.initrd), initrd, { mode: 0o644 });
 
   progress('data-disk');
-  const disk = await buildDataDisk(scratch, join(staging, IMAGE_FILES.baseDisk), options.signal);
+  const baseDisk = baseDiskName(inputs.record);
+  const disk = await buildDataDisk(scratch, join(staging, baseDisk), options.signal);
   if (!disk.ok) return disk;
 
   return ok({
     format: WORKER_IMAGE_FORMAT,
     kernel: IMAGE_FILES.kernel,
     initrd: IMAGE_FILES.initrd,
-    baseDisk: IMAGE_FILES.baseDisk,
+    baseDisk,
     append: KERNEL_APPEND,
     kernelVersion: kernel.kernelVersion,
     guestUser: GUEST_USER,
@@ -170,6 +171,17 @@ async function inspectOut(out: string): Promise<Result<WorkerImageManifest | und
       out,
     ),
   );
+}
+
+/**
+ * The base disk's name carries a digest of the inputs: clones refer to their backing file by path,
+ * so after a rebuild an old clone fails to open (missing backing file) instead of silently reading
+ * a different base under its overlay.
+ */
+function baseDiskName(inputs: Record<string, string>): string {
+  const digest = createHash('sha256');
+  for (const key of Object.keys(inputs).sort()) digest.update(`${key}\0${inputs[key] ?? ''}\0`);
+  return `${IMAGE_FILES.baseDiskStem}-${digest.digest('hex').slice(0, 12)}.qcow2`;
 }
 
 function sameInputs(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -5,7 +5,7 @@
  */
 
 /** Bump when the build's output changes in a way the inputs below do not capture. */
-export const RECIPE_VERSION = '2';
+export const RECIPE_VERSION = '3';
 
 /** The metapackage whose dependency names the kernel to use. */
 export const KERNEL_METAPACKAGE = 'linux-image-amd64';
@@ -94,5 +94,6 @@ export const DHCP_RENEW = {
 export const IMAGE_FILES = {
   kernel: 'vmlinux',
   initrd: 'initrd.cpio',
-  baseDisk: 'persist-base.qcow2',
+  /** The base disk is `<stem>-<inputs digest>.qcow2` (see build.ts). */
+  baseDiskStem: 'persist-base',
 } as const;
