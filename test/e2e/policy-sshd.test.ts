@@ -172,7 +172,11 @@ beforeAll(async () => {
     // Written under main-node.yaml (expiry 7d) eight days ago: it expired a day ago.
     await keyLine(mainNode, expired, new Date(now.getTime() - 8 * DAY_MS)),
   ];
-  sshd = await startSshd({ forceCommand: null });
+  // The server also offers sftp, so a subsystem request would reach a file server without the gate.
+  sshd = await startSshd({
+    forceCommand: null,
+    extraConfig: ['Subsystem sftp /usr/lib/openssh/sftp-server'],
+  });
   await sshd.writeAuthorizedKeys(`${lines.join('\n')}\n`);
 }, 120_000);
 
@@ -217,6 +221,16 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     );
     expect(shell.code).toBe(GATE_REFUSED_EXIT);
     expect(shell.stderr).toContain('no command given');
+    // A subsystem request (sftp: file access) also runs only the gate, which refuses it.
+    const sftp = await withClient(
+      keys.main,
+      (client) =>
+        new Promise<ExecResult>((resolve, reject) =>
+          client.subsys('sftp', (error, channel) => (error ? reject(error) : resolve(collect(channel)))),
+        ),
+    );
+    // (sshd drops a subsystem's stderr, so only the exit code and the silence show the refusal.)
+    expect(sftp).toStrictEqual({ code: GATE_REFUSED_EXIT, stdout: '', stderr: '' });
     expect(await records()).toStrictEqual(before);
   }, 60_000);
 
