@@ -1,10 +1,12 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { layoutOf } from '../../src/vault/layout.js';
 import { runPsm, snapshotTree, tempLocation, type TempLocation } from '../helpers/vault-harness.js';
 
 /** The vault commands as an operator runs them: the real CLI in child processes, real files. */
+// Each test starts several Node processes; on 2 shared cores under a full `npm test` that is slow.
+vi.setConfig({ testTimeout: 90_000 });
 let temp: TempLocation;
 let loc: string[];
 
