@@ -147,7 +147,7 @@ function findRevoking(
   return hit === undefined ? null : hit.line;
 }
 
-/** sshkey_cert_check_host as ssh calls it (wildcard principals allowed), or null if valid. */
+/** sshkey_cert_check_host as OpenSSH 9.2's ssh calls it, or null if the certificate is valid. */
 function hostCertificateProblem(
   cert: NonNullable<PublicKey['cert']>,
   options: HostKeyCheckOptions,
@@ -156,7 +156,9 @@ function hostCertificateProblem(
   if (cert.certType !== 'host') return 'not a host certificate';
   if (now < cert.validAfter) return 'certificate is not yet valid';
   if (now >= cert.validBefore) return 'certificate has expired';
-  if (cert.principals.length > 0 && !cert.principals.some((p) => globMatch(options.host, p)))
+  // OpenSSH 9.2 calls match_pattern(principal, host): the host is the pattern, so a wildcard in a
+  // principal is literal and matches nothing (checked against the real ssh in the conformance test).
+  if (cert.principals.length > 0 && !cert.principals.some((p) => globMatch(p, options.host)))
     return `${options.host} is not a listed principal`;
   if (cert.criticalOptions.length > 0) return 'certificate has critical options (ssh refuses them for hosts)';
   return null;

@@ -326,6 +326,47 @@ describe('known_hosts key fields: psm and ssh-keygen -F -l read the same lines',
   }, 60_000);
 });
 
+/** What a real ssh decided about the host key, read from its messages (BatchMode, so no prompt). */
+async function sshVerdict(
+  sshd: TestSshd,
+  knownHostsFile: string,
+  knownHosts: string,
+  hostKeyAlgorithms: string,
+): Promise<HostKeyVerdict> {
+  await writeFile(knownHostsFile, knownHosts);
+  const options = [
+    `UserKnownHostsFile=${knownHostsFile}`,
+    'GlobalKnownHostsFile=/dev/null',
+    'StrictHostKeyChecking=yes',
+    'BatchMode=yes',
+    'UpdateHostKeys=no',
+    `HostKeyAlgorithms=${hostKeyAlgorithms}`,
+    'IdentitiesOnly=yes',
+    'IdentityFile=/dev/null',
+    'ConnectTimeout=20',
+  ];
+  const outcome = await runProgram(
+    'ssh',
+    [
+      '-F',
+      '/dev/null',
+      ...options.flatMap((o) => ['-o', o]),
+      '-p',
+      String(sshd.port),
+      `${sshd.user}@127.0.0.1`,
+      'true',
+    ],
+    { timeoutMs: 60_000 },
+  );
+  const stderr = outcome.stderr.toString();
+  if (/REVOKED HOST KEY/.test(stderr)) return 'revoked';
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) return 'changed';
+  if (/No \S+ host key is known for/.test(stderr)) return 'unknown';
+  // Past the host key check, the login itself fails (no identity): the key was trusted.
+  if (/Permission denied \(publickey\)/.test(stderr)) return 'trusted';
+  throw new Error(`unexpected ssh outcome ${outcome.exitCode}: ${stderr}`);
+}
+
 describe('known_hosts conformance with a real ssh connecting to a real sshd', () => {
   let sshd: TestSshd;
   let dir: { path: string; remove: () => Promise<void> };
@@ -337,49 +378,6 @@ describe('known_hosts conformance with a real ssh connecting to a real sshd', ()
     await sshd?.stop();
     await dir?.remove();
   });
-
-  /** What ssh decided about the host key, read from its messages (BatchMode, so no prompt). */
-  async function sshVerdict(knownHosts: string): Promise<HostKeyVerdict> {
-    const file = join(dir.path, 'known_hosts');
-    await writeFile(file, knownHosts);
-    const outcome = await runProgram(
-      'ssh',
-      [
-        '-F',
-        '/dev/null',
-        '-o',
-        `UserKnownHostsFile=${file}`,
-        '-o',
-        'GlobalKnownHostsFile=/dev/null',
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'UpdateHostKeys=no',
-        '-o',
-        'HostKeyAlgorithms=ssh-ed25519',
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'IdentityFile=/dev/null',
-        '-o',
-        'ConnectTimeout=20',
-        '-p',
-        String(sshd.port),
-        `${sshd.user}@127.0.0.1`,
-        'true',
-      ],
-      { timeoutMs: 60_000 },
-    );
-    const stderr = outcome.stderr.toString();
-    if (/REVOKED HOST KEY/.test(stderr)) return 'revoked';
-    if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(stderr)) return 'changed';
-    if (/No \S+ host key is known for/.test(stderr)) return 'unknown';
-    // Past the host key check, the login itself fails (no identity): the key was trusted.
-    if (/Permission denied \(publickey\)/.test(stderr)) return 'trusted';
-    throw new Error(`unexpected ssh outcome ${outcome.exitCode}: ${stderr}`);
-  }
 
   it('ssh and psm give the same verdict for psm-written known_hosts files', async () => {
     const [type = '', base64 = ''] = sshd.hostKeyPublic.split(' ');
@@ -405,9 +403,85 @@ describe('known_hosts conformance with a real ssh connecting to a real sshd', ()
     for (const c of cases) {
       const lines = parseValid(c.text);
       const ours = checkHostKey(findHost(lines, name), serverKey.value, { host: '127.0.0.1' }).verdict;
-      expect(await sshVerdict(c.text), c.label).toBe(ours);
+      expect(await sshVerdict(sshd, join(dir.path, 'known_hosts'), c.text, 'ssh-ed25519'), c.label).toBe(
+        ours,
+      );
       seen.add(ours);
     }
     expect([...seen].sort()).toEqual(['changed', 'revoked', 'trusted', 'unknown']);
   }, 240_000);
+});
+
+describe('known_hosts conformance for host certificates with a real ssh and sshd', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  beforeAll(async () => {
+    dir = await makeTempDir('kh-cert');
+  });
+  afterAll(async () => {
+    await dir?.remove();
+  });
+
+  async function keygen(args: string[]): Promise<void> {
+    const outcome = await runProgram('ssh-keygen', ['-q', ...args], { timeoutMs: 30_000 });
+    if (outcome.exitCode !== 0) throw new Error(`ssh-keygen ${args.join(' ')}: ${outcome.stderr.toString()}`);
+  }
+
+  async function publicKeyOf(
+    path: string,
+  ): Promise<import('../../src/authorized-keys/public-key.js').PublicKey> {
+    const [type = '', base64 = ''] = (await readFile(path, 'utf8')).trim().split(' ');
+    const key = parsePublicKey(type, base64);
+    if (!key.ok) throw new Error(`${path}: ${key.error.message}`);
+    return key.value;
+  }
+
+  it('ssh and psm agree on CA trust, principals, certificate kind, revocation and plain-key fallback', async () => {
+    const ca = join(dir.path, 'ca');
+    const hostKey = join(dir.path, 'host');
+    await keygen(['-t', 'ed25519', '-N', '', '-C', 'ca', '-f', ca]);
+    await keygen(['-t', 'ed25519', '-N', '', '-C', 'host', '-f', hostKey]);
+    const caText = (await readFile(`${ca}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+    const hostText = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(' ').slice(0, 2).join(' ');
+    const variants: { label: string; args: string[] }[] = [
+      { label: 'principal 127.0.0.1', args: ['-h', '-n', '127.0.0.1'] },
+      { label: 'wildcard principal', args: ['-h', '-n', '127.0.0.*'] },
+      { label: 'other principal', args: ['-h', '-n', 'other.example'] },
+      { label: 'no principals', args: ['-h'] },
+      { label: 'user certificate', args: ['-n', '127.0.0.1'] },
+      { label: 'expired', args: ['-h', '-n', '127.0.0.1', '-V', '20000101:20000102'] },
+    ];
+    for (const variant of variants) {
+      const certDir = join(dir.path, variant.label.replace(/[^a-z0-9]+/gi, '-'));
+      await runProgram('mkdir', ['-p', certDir], { timeoutMs: 10_000 });
+      const key = join(certDir, 'host');
+      await writeFile(key, await readFile(hostKey), { mode: 0o600 });
+      await writeFile(`${key}.pub`, await readFile(`${hostKey}.pub`));
+      await keygen(['-s', ca, '-I', 'psm-test', ...variant.args, `${key}.pub`]);
+      const cert = await publicKeyOf(`${key}-cert.pub`);
+      const sshd = await startSshd({ extraConfig: [`HostKey ${key}`, `HostCertificate ${key}-cert.pub`] });
+      try {
+        const name = `[127.0.0.1]:${sshd.port}`;
+        const files = [
+          `@cert-authority ${name} ${caText}\n`,
+          `@cert-authority [127.0.0.*]:* ${caText}\n${name} ${hostText}\n`,
+          `@cert-authority ${name} ${caText}\n@revoked ${name} ${caText}\n`,
+          `@cert-authority ${name} ${k('CA')}\n${name} ${k('ED_A')}\n`,
+        ];
+        for (const [index, text] of files.entries()) {
+          const ours = checkHostKey(findHost(parseValid(text), name), cert, { host: '127.0.0.1' }).verdict;
+          const theirs = await sshVerdict(
+            sshd,
+            join(certDir, 'known_hosts'),
+            text,
+            'ssh-ed25519-cert-v01@openssh.com,ssh-ed25519',
+          );
+          expect(`${variant.label} / file ${index}: ${theirs}`).toBe(
+            `${variant.label} / file ${index}: ${ours}`,
+          );
+        }
+      } finally {
+        await sshd.stop();
+      }
+    }
+  }, 300_000);
 });
