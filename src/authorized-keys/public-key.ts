@@ -84,7 +84,7 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
     return err(keyError('KEY_DATA_TOO_LONG', `key data is longer than ${MAX_KEY_BASE64_CHARS} characters`));
   const decoded = decodeCanonicalBase64(base64);
   if (decoded === null) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
-  const blob = new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+  const blob: Uint8Array = decoded;
   const reader = new SshReader(blob);
   const inner = reader.string();
   if (inner === null) return err(keyError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
