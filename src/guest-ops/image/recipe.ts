@@ -26,6 +26,9 @@ export const GUEST_MODULES = [
   'virtio_console',
   'virtio_net',
   'ext4',
+  // with `-device virtio-rng-pci` the kernel's RNG is ready at once; otherwise sshd and ssh-keygen
+  // wait ~2 s under TCG for jitter entropy. Without the device the module loads and idles.
+  'virtio_rng',
   // the ACPI power button and evdev let acpid turn QMP system_powerdown into a clean poweroff
   'button',
   'evdev',
