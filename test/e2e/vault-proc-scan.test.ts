@@ -76,7 +76,13 @@ describe('no secret in any /proc/*/cmdline or environ while psm runs', () => {
     writeFileSync(newPassFile, newPassphrase, { mode: 0o600 });
     const loc = ['--location', temp.location];
     const scanner = startScanner();
-    scanner.add([passphrase, newPassphrase, ...secrets]);
+    const legacyPasswords = ['legacy-esx-pw-4e1b', 'legacy-guest-pw-09c3'];
+    const legacy = join(temp.root, 'legacy.conf');
+    writeFileSync(
+      legacy,
+      `popc_esx_uri esx://h/\npopc_esx_username root\npopc_esx_password ${legacyPasswords[0]}\npopc_esx_hostpass ${legacyPasswords[1]}\n`,
+    );
+    scanner.add([passphrase, newPassphrase, ...secrets, ...legacyPasswords]);
     const runs = [
       await runPsm(['init', ...loc, '--kdf-cost', 'min']),
       await runPsm(['vault', 'set', 'hypervisor.password', ...loc], { input: secrets[0] }),
@@ -112,6 +118,7 @@ describe('no secret in any /proc/*/cmdline or environ while psm runs', () => {
       ),
       await runPsm(['vault', 'get', 'secrets.token', '--reveal', ...loc, '--passphrase-file', newPassFile]),
       await runPsm(['vault', 'verify', ...loc, '--passphrase-file', newPassFile]),
+      await runPsm(['init', '--location', join(temp.root, 'imported'), '--import-legacy', legacy]),
     );
     const scan = await scanner.finish();
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
