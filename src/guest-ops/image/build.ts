@@ -7,7 +7,12 @@ import { buildDataDisk } from './data-disk.js';
 import { imageError, type ImageError } from './errors.js';
 import { buildInitramfs } from './initramfs.js';
 import { collectInputs, type BuildInputs } from './inputs.js';
-import { fetchKernelPackage, unpackKernelPackage } from './kernel-package.js';
+import {
+  canRefreshPackageLists,
+  fetchKernelPackage,
+  refreshPackageLists,
+  unpackKernelPackage,
+} from './kernel-package.js';
 import { moduleLoadOrder } from './kernel-modules.js';
 import {
   readWorkerImageManifest,
@@ -54,6 +59,18 @@ export interface BuildOutcome {
  * either the old complete image or the new complete one.
  */
 export async function buildWorkerImage(options: BuildOptions): Promise<Result<BuildOutcome, ImageError>> {
+  const first = await buildOnce(options);
+  // A package list older than the mirror names a kernel .deb the mirror no longer has: refresh
+  // the lists once and start over (the kernel version, and so the inputs, may change).
+  if (!first.ok && first.error.code === 'IMAGE_KERNEL_UNAVAILABLE' && canRefreshPackageLists()) {
+    const refreshed = await refreshPackageLists(options.signal);
+    if (!refreshed.ok) return refreshed;
+    return buildOnce(options);
+  }
+  return first;
+}
+
+async function buildOnce(options: BuildOptions): Promise<Result<BuildOutcome, ImageError>> {
   const out = resolve(options.out);
   const cache = resolve(options.cache);
   const progress = options.onProgress ?? (() => undefined);

@@ -45,12 +45,22 @@ export function parseKernelMetapackage(text: string): Result<KernelPackage, Imag
 /** Finds the kernel to use; runs `apt-get update` once if the package lists are empty (root only). */
 export async function resolveKernelPackage(signal?: AbortSignal): Promise<Result<KernelPackage, ImageError>> {
   let found = await lookUp(signal);
-  if (!found.ok && found.error.code === 'IMAGE_KERNEL_UNAVAILABLE' && process.getuid?.() === 0) {
-    const update = await runTool('apt-get', ['update', '-qq'], { timeoutMs: APT_TIMEOUT_MS, signal });
+  if (!found.ok && found.error.code === 'IMAGE_KERNEL_UNAVAILABLE' && canRefreshPackageLists()) {
+    const update = await refreshPackageLists(signal);
     if (!update.ok) return update;
     found = await lookUp(signal);
   }
   return found;
+}
+
+/** apt-get update needs root; without it a stale or empty list is reported, not fixed. */
+export function canRefreshPackageLists(): boolean {
+  return process.getuid?.() === 0;
+}
+
+export async function refreshPackageLists(signal?: AbortSignal): Promise<Result<void, ImageError>> {
+  const update = await runTool('apt-get', ['update', '-qq'], { timeoutMs: APT_TIMEOUT_MS, signal });
+  return update.ok ? ok(undefined) : update;
 }
 
 async function lookUp(signal?: AbortSignal): Promise<Result<KernelPackage, ImageError>> {
