@@ -26,6 +26,7 @@ const DAY_MS = 86_400_000;
 interface Overrides {
   readonly from?: string[];
   readonly permitOpen?: string[];
+  readonly permitListen?: string[];
 }
 
 let work: Awaited<ReturnType<typeof makeTempDir>>;
@@ -36,7 +37,9 @@ let echoPort = 0;
 let otherPort = 0;
 let objectsDir = '';
 let recordsDir = '';
-const keys: Record<'main' | 'admin' | 'adminLocal' | 'initiator' | 'expired', TestKeyPair> = {} as never;
+const keys: Record<'main' | 'admin' | 'adminLocal' | 'initiator' | 'expired' | 'listener', TestKeyPair> =
+  {} as never;
+let listenPort = 0;
 
 /** A shipped policy with only the worker paths (and, when asked, from/permitOpen) changed for this host. */
 async function shippedPolicy(file: string, overrides: Overrides, gateName: string): Promise<KeyPolicy> {
@@ -46,6 +49,7 @@ async function shippedPolicy(file: string, overrides: Overrides, gateName: strin
   if ((doc.get('objects') as { items: unknown[] }).items.length > 0) doc.set('objects', [`${objectsDir}/`]);
   if (overrides.from) doc.set('from', overrides.from);
   if (overrides.permitOpen) doc.set('permitOpen', overrides.permitOpen);
+  if (overrides.permitListen) doc.set('permitListen', overrides.permitListen);
   const parsed = parsePolicy(doc.toString(), file);
   if (!parsed.ok) throw new Error(`${file}: ${JSON.stringify(parsed.error)}`);
   return parsed.value;
@@ -59,6 +63,13 @@ async function keyLine(policy: KeyPolicy, pair: TestKeyPair, now: Date): Promise
   await writeFile(policy.gatePath, generateGate(policy).script, { mode: 0o755 });
   await chmod(policy.gatePath, 0o755);
   return rendered.value.line;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listen(probe);
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 function listen(server: Server): Promise<number> {
@@ -148,14 +159,16 @@ beforeAll(async () => {
   other = createServer((socket) => socket.end('not for you'));
   echoPort = await listen(echo);
   otherPort = await listen(other);
-  const [main, admin, adminLocal, initiator, expired] = await Promise.all([
+  const [main, admin, adminLocal, initiator, expired, listener] = await Promise.all([
     generateKeyPair('ed25519'),
     generateKeyPair('ecdsa'),
     generateKeyPair('ed25519'),
     generateKeyPair('rsa', 2048),
     generateKeyPair('ed25519'),
+    generateKeyPair('ed25519'),
   ]);
-  Object.assign(keys, { main, admin, adminLocal, initiator, expired });
+  Object.assign(keys, { main, admin, adminLocal, initiator, expired, listener });
+  listenPort = await freePort();
 
   const local = { from: ['127.0.0.1'], permitOpen: [`127.0.0.1:${echoPort}`] };
   const now = new Date();
@@ -171,6 +184,16 @@ beforeAll(async () => {
     await keyLine(initiatorPolicy, initiator, now),
     // Written under main-node.yaml (expiry 7d) eight days ago: it expired a day ago.
     await keyLine(mainNode, expired, new Date(now.getTime() - 8 * DAY_MS)),
+    // main-node.yaml with one permitListen entry, to show that path against sshd too.
+    await keyLine(
+      await shippedPolicy(
+        'main-node.yaml',
+        { ...local, permitListen: [`localhost:${listenPort}`] },
+        'gate-main-node',
+      ),
+      listener,
+      now,
+    ),
   ];
   // The server also offers sftp, so a subsystem request would reach a file server without the gate.
   sshd = await startSshd({
@@ -349,6 +372,18 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     expect(log).toMatch(/remote forward to host localhost port 45123, but the request was denied/);
     expect(log).toMatch(/Allocating a pty not permitted/);
     expect(log).toMatch(/X11 forwarding disabled by key options/);
+  }, 60_000);
+
+  it('a policy with permitListen allows -R on exactly that port and no other', async () => {
+    await withClient(keys.listener, async (client) => {
+      const bind = (port: number) =>
+        new Promise<Error | undefined>((resolve) =>
+          client.forwardIn('localhost', port, (e) => resolve(e ?? undefined)),
+        );
+      expect(await bind(listenPort)).toBeUndefined();
+      expect((await bind(listenPort + 1))?.message).toMatch(/Unable to bind/);
+      expect((await bind(0))?.message).toMatch(/Unable to bind/);
+    });
   }, 60_000);
 
   it('documented limit: the key cannot stop remote Unix-socket forwarding; the worker sshd_config must', async () => {
