@@ -3,7 +3,7 @@
  * is imported inside the actions so `psm` starts without loading it.
  */
 import type { Command } from 'commander';
-import { chown, lstat, open, stat } from 'node:fs/promises';
+import { lstat, open, stat } from 'node:fs/promises';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import { printJson, printLine, type CliIo } from './output.js';
@@ -128,9 +128,9 @@ async function runHash(io: CliIo, file: string, options: { json?: boolean }): Pr
   const { text, hashedNames, keptUnhashed, alreadyHashed } = hashed.value;
   const changed = hashedNames > 0;
   if (changed) {
-    await writeFileAtomic(file, text, { mode });
-    // The new file is ours; give it back to the owner of the old one (root editing a user's file).
-    if (typeof process.getuid === 'function' && process.getuid() === 0) await chown(file, uid, gid);
+    // As root editing a user's file, the new file keeps the old one's owner from the start.
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    await writeFileAtomic(file, text, { mode, ...(asRoot ? { owner: { uid, gid } } : {}) });
   }
   if (options.json) {
     printJson(io, { file, rewritten: changed, hashedNames, keptUnhashed, alreadyHashed });

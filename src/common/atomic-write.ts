@@ -5,6 +5,8 @@ import { basename, dirname, join } from 'node:path';
 export interface AtomicWriteOptions {
   /** File mode of the new file (default 0o600: psm's files are private unless said otherwise). */
   readonly mode?: number;
+  /** Owner of the new file; set on the temp file before the rename, so the file never appears with another owner. */
+  readonly owner?: { readonly uid: number; readonly gid: number };
 }
 
 /**
@@ -26,6 +28,7 @@ export async function writeFileAtomic(
     await handle.writeFile(data);
     // open() applies the umask; chmod makes the mode exactly what the caller asked for.
     await handle.chmod(mode);
+    if (options.owner) await handle.chown(options.owner.uid, options.owner.gid);
     await handle.sync();
     await handle.close();
     await rename(temp, path);

@@ -2,7 +2,7 @@
  * `psm known-hosts match|hash` end to end through the real CLI entry point (in-process main()),
  * on real files in a temp dir, with the real ssh-keygen reading what psm wrote.
  */
-import { chmod, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +138,16 @@ describe('psm known-hosts', () => {
     const again = await psm('known-hosts', 'hash', path, '--json');
     expect(JSON.parse(again.stdout).rewritten).toBe(false);
     expect(await readFile(path, 'utf8')).toBe(text);
+  });
+
+  it('hash as root keeps the owner of a user file, never showing it as root-owned', async () => {
+    const path = file('owned-hash');
+    await writeFile(path, `owned.example ${ED_A}\n`);
+    await chown(path, 4242, 4343);
+    expect((await psm('known-hosts', 'hash', path)).code).toBe(0);
+    const after = await stat(path);
+    expect([after.uid, after.gid]).toEqual([4242, 4343]);
+    expect(await readFile(path, 'utf8')).toMatch(/^\|1\|/);
   });
 
   it('hash: an invalid file is left byte for byte as it was (3); a symlink is refused (4)', async () => {
