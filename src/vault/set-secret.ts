@@ -6,7 +6,8 @@ import { isSecretPath } from './schema-types.js';
 import { applyLineEdits } from './toml-lines.js';
 import type { KeyOptions } from './unlock.js';
 import { openVault } from './vault.js';
-import { withWriteLock, writeConfig } from './write.js';
+import { layoutOf } from './layout.js';
+import { removeStaleKeys, withWriteLock, writeConfig } from './write.js';
 
 export interface SetResult {
   readonly path: string;
@@ -58,6 +59,7 @@ export async function setSecret(
       if (!check.ok) throw new Error(`bug: config after vault set does not validate: ${check.error.message}`);
       const written = await writeConfig(conf.file, edited.value);
       if (!written.ok) return written;
+      await removeStaleKeys(layoutOf(location), conf.vault.keySource, key.path);
       return ok({ path, keyId: key.keyId, replaced: conf.sealed.has(path) });
     } finally {
       vault.value.close();

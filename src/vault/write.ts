@@ -1,6 +1,6 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import { fsyncDirectory, writeFileAtomic } from '../common/atomic-write.js';
 import { err, ok, type Result } from '../common/result.js';
 import { errnoCode, vaultError, type VaultError } from './errors.js';
 import { acquireLock } from './lock.js';
@@ -26,6 +26,27 @@ export async function removeLeftovers(layout: Layout): Promise<void> {
   const temp = /^\.(virtual\.conf|psm\.key|psm\.key\.next)\.[0-9a-f]{12}\.tmp$/;
   for (const name of names)
     if (temp.test(name)) await unlink(join(layout.etcDir, name)).catch(() => undefined);
+}
+
+/**
+ * Removes key files a killed rekey left behind once the config no longer needs them: an old
+ * psm.key after a switch to a passphrase (it still opens old backups of the config), or a
+ * psm.key.next that is not the key in use. Called under the lock, with the vault open.
+ */
+export async function removeStaleKeys(
+  layout: Layout,
+  keySource: 'file' | 'passphrase',
+  keyPath: string | undefined,
+): Promise<void> {
+  // psm.key.next is stale only when the key in use was read from psm.key itself.
+  const stale =
+    keySource === 'passphrase'
+      ? [layout.keyFile, layout.nextKeyFile]
+      : keyPath === layout.keyFile
+        ? [layout.nextKeyFile]
+        : [];
+  for (const path of stale) await unlink(path).catch(() => undefined);
+  if (stale.length > 0) await fsyncDirectory(layout.etcDir).catch(() => undefined);
 }
 
 /** Runs `work` holding the vault's write lock; leftovers of killed writers are cleared first. */

@@ -191,6 +191,12 @@ describe('vault rekey under SIGKILL', () => {
       copyFileSync(saved('key0'), layout.keyFile);
       expect(readFileSync(layout.configFile, 'utf8')).toContain('key_source = "passphrase"');
       expect(await opensIntact(other.location)).toBe(toPass.ok ? toPass.value.newKeyId : '');
+      // The next writer removes the old key file the killed switch left behind.
+      expect(
+        (await setSecret(other.location, 'secrets.s0', encode(SECRETS['secrets.s0']!), keyOptions)).ok,
+      ).toBe(true);
+      expect(existsSync(layout.keyFile)).toBe(false);
+      await opensIntact(other.location);
     } finally {
       other.cleanup();
     }
