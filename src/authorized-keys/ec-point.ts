@@ -52,6 +52,16 @@ export function bigintFromBytes(bytes: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
 }
 
+/** The big-endian number in bytes[start, end), read 64 bits at a time (no hex string). */
+function bigintFromRange(bytes: Uint8Array, start: number, end: number): bigint {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let value = 0n;
+  let i = start;
+  for (; (end - i) % 8 !== 0; i++) value = (value << 8n) | BigInt(bytes[i]!);
+  for (; i < end; i += 8) value = (value << 64n) | view.getBigUint64(i);
+  return value;
+}
+
 /** Bit length of the big-endian number in bytes[start, end). */
 function bitLengthOf(bytes: Uint8Array, start: number, end: number): number {
   for (let i = start; i < end; i++) {
@@ -72,9 +82,8 @@ export function isValidPublicPoint(curve: CurveName, point: Uint8Array): boolean
   const half = HALF_ORDER_BITS[curve];
   if (bitLengthOf(point, 1, 1 + size) <= half || bitLengthOf(point, 1 + size, 1 + 2 * size) <= half)
     return false;
-  const hex = Buffer.from(point.buffer, point.byteOffset, point.byteLength).toString('hex');
-  const x = BigInt(`0x${hex.slice(2, 2 + 2 * size)}`);
-  const y = BigInt(`0x${hex.slice(2 + 2 * size)}`);
+  const x = bigintFromRange(point, 1, 1 + size);
+  const y = bigintFromRange(point, 1 + size, 1 + 2 * size);
   const limit = c.n - 1n;
   if (x >= limit || y >= limit) return false;
   // x, y < n - 1 < p, so both are field elements; check y^2 = x^3 - 3x + b (mod p) with a

@@ -322,6 +322,31 @@ describe('security-key types (crafted blobs, as no FIDO device is attached)', ()
   });
 });
 
+describe('ECDSA point validation', () => {
+  it('accepts points made by node:crypto on every curve and refuses them with y changed', async () => {
+    const { isValidPublicPoint } = await import('../../src/authorized-keys/ec-point.js');
+    for (const [curve, name] of [
+      ['P-256', 'nistp256'],
+      ['P-384', 'nistp384'],
+      ['P-521', 'nistp521'],
+    ] as const) {
+      for (let i = 0; i < 25; i++) {
+        const jwk = generateKeyPairSync('ec', { namedCurve: curve }).publicKey.export({ format: 'jwk' });
+        const point = Buffer.concat([
+          Buffer.from([4]),
+          Buffer.from(jwk.x!, 'base64url'),
+          Buffer.from(jwk.y!, 'base64url'),
+        ]);
+        expect(isValidPublicPoint(name, point), `${curve} #${i}`).toBe(true);
+        const bent = Buffer.from(point);
+        bent[bent.length - 1] = bent[bent.length - 1]! ^ 0x01;
+        expect(isValidPublicPoint(name, bent)).toBe(false);
+        expect(isValidPublicPoint(name, Buffer.concat([Buffer.from([2]), point.subarray(1)]))).toBe(false);
+      }
+    }
+  });
+});
+
 describe('readKeyField, equality and the type list', () => {
   it('reads type and data after blanks and stops at the comment', () => {
     const line = lines.get('ed')!;
