@@ -94,13 +94,20 @@ async function readInput(io: CliIo, file: string): Promise<Uint8Array> {
 
 class ChunkedWriter {
   private buffer = '';
-  constructor(private readonly io: CliIo) {}
+  private closed = false;
+  constructor(private readonly io: CliIo) {
+    // A reader that goes away (`psm keys inspect --json big | head`) ends the output, quietly.
+    io.stdout.on('error', () => {
+      this.closed = true;
+    });
+  }
   line(text: string): void {
+    if (this.closed) return;
     this.buffer += `${text}\n`;
     if (this.buffer.length >= OUTPUT_CHUNK_CHARS) this.flush();
   }
   flush(): void {
-    if (this.buffer !== '') this.io.stdout.write(this.buffer);
+    if (this.buffer !== '' && !this.closed) this.io.stdout.write(this.buffer);
     this.buffer = '';
   }
 }
