@@ -103,8 +103,8 @@ It reads SSH_ORIGINAL_COMMAND and runs only "popcobjrun OBJECT [ARGS...]" for th
 objects; everything else is refused with a message on stderr, exit code 126 and a syslog entry.
 The same policy always gives the same script (compare the sha256 before installing).
 
-Exit codes: 0 done, 2 usage, 3 unreadable or invalid policy, 4 --out would overwrite a
-non-regular file.
+Exit codes: 0 done, 2 usage, 3 unreadable or invalid policy, or --out cannot be written (e.g.
+its directory does not exist), 4 --out would overwrite a non-regular file.
 
 Examples:
   psm policy gate policies/main-node.yaml > gate-main-node
@@ -172,7 +172,13 @@ async function runGate(io: CliIo, file: string, options: Json & { out?: string }
         EXIT.REFUSED,
       );
     const { writeFileAtomic } = await import('../common/atomic-write.js');
-    await writeFileAtomic(options.out, gate.script, { mode: 0o755 });
+    await writeFileAtomic(options.out, gate.script, { mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
+      throw new CliFailure(
+        'GATE_WRITE_FAILED',
+        `cannot write ${options.out}: ${error.code ?? error.message}`,
+        EXIT.INPUT,
+      );
+    });
   }
   if (options.json)
     printJson(io, {

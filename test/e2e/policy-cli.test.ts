@@ -153,6 +153,9 @@ describe('psm policy', () => {
     expect(json.sha256).toBe(report.sha256);
     expect(json.script).toBe(printed.stdout);
     expect((await psm('policy', 'gate', MAIN_NODE, '--out', dir.path)).code).toBe(4);
+    const missingDir = await psm('policy', 'gate', MAIN_NODE, '--out', file('no/such/dir/gate'));
+    expect(missingDir.code).toBe(3);
+    expect(missingDir.stderr).toContain('GATE_WRITE_FAILED');
   });
 
   it('every command has --help with examples', async () => {
