@@ -30,7 +30,9 @@ export interface LintReport {
   readonly warnings: number;
 }
 
-export type LintIoError = CodedError<'LINT_NOT_FOUND' | 'LINT_NO_POLICIES' | 'LINT_TOO_MANY_FILES'>;
+export type LintIoError = CodedError<
+  'LINT_NOT_FOUND' | 'LINT_UNREADABLE' | 'LINT_NO_POLICIES' | 'LINT_TOO_MANY_FILES'
+>;
 
 /** Reads who may write a path on this host; injectable so the check is testable without root. */
 export type StatPath = (path: string) => Promise<{ mode: number } | undefined>;
@@ -163,7 +165,9 @@ async function policyFiles(target: string): Promise<Result<string[], LintIoError
   const info = await stat(target).catch(() => undefined);
   if (!info) return err({ code: 'LINT_NOT_FOUND', message: `${target} does not exist`, file: target });
   if (!info.isDirectory()) return ok([target]);
-  const names = (await readdir(target)).filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort();
+  const entries = await readdir(target).catch(() => undefined);
+  if (!entries) return err({ code: 'LINT_UNREADABLE', message: `${target} cannot be read`, file: target });
+  const names = entries.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort();
   if (names.length === 0)
     return err({ code: 'LINT_NO_POLICIES', message: `${target} has no *.yaml policy files`, file: target });
   if (names.length > MAX_POLICY_FILES)
