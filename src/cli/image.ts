@@ -121,6 +121,7 @@ function exitCodeFor(code: ImageErrorCode): ExitCode {
     case 'IMAGE_TOOL_FAILED':
     case 'IMAGE_KERNEL_UNAVAILABLE':
     case 'IMAGE_KERNEL_FORMAT':
+    case 'IMAGE_IO_FAILED':
     case 'IMAGE_ABORTED':
       return EXIT.EXTERNAL;
     default:

@@ -90,6 +90,16 @@ describe('psm image', () => {
     expect(await stat(join(temp.path, 'c3')).catch(() => undefined)).toBeUndefined();
   });
 
+  it('a cache directory that cannot be created is a coded failure (exit 7), not a crash', async () => {
+    const out = join(temp.path, 'never');
+    const file = join(temp.path, 'a-file');
+    await writeFile(file, 'not a directory');
+    const result = await psm('image', 'build', '--out', out, '--cache', join(file, 'cache'), '--json');
+    expect(result.code).toBe(7);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'IMAGE_IO_FAILED' } });
+    expect(await stat(out).catch(() => undefined)).toBeUndefined();
+  }, 120_000);
+
   it('help has examples; a missing --out is a usage error', async () => {
     const help = await psm('image', 'build', '--help');
     expect(help.code).toBe(0);

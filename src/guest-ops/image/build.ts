@@ -59,15 +59,27 @@ export interface BuildOutcome {
  * either the old complete image or the new complete one.
  */
 export async function buildWorkerImage(options: BuildOptions): Promise<Result<BuildOutcome, ImageError>> {
-  const first = await buildOnce(options);
+  const first = await guardIo(options);
   // A package list older than the mirror names a kernel .deb the mirror no longer has: refresh
   // the lists once and start over (the kernel version, and so the inputs, may change).
   if (!first.ok && first.error.code === 'IMAGE_KERNEL_UNAVAILABLE' && canRefreshPackageLists()) {
     const refreshed = await refreshPackageLists(options.signal);
     if (!refreshed.ok) return refreshed;
-    return buildOnce(options);
+    return guardIo(options);
   }
   return first;
+}
+
+/** A file system refusal (EACCES, ENOSPC, EROFS...) is a coded failure, not a crash. */
+async function guardIo(options: BuildOptions): Promise<Result<BuildOutcome, ImageError>> {
+  try {
+    return await buildOnce(options);
+  } catch (error) {
+    const io = error as NodeJS.ErrnoException;
+    if (typeof io.code !== 'string' || typeof io.syscall !== 'string') throw error;
+    const where = io.path === undefined ? '' : ` ${io.path}`;
+    return err(imageError('IMAGE_IO_FAILED', `cannot ${io.syscall}${where}: ${io.code}`, io.path));
+  }
 }
 
 async function buildOnce(options: BuildOptions): Promise<Result<BuildOutcome, ImageError>> {
@@ -214,6 +226,11 @@ async function swapIn(staging: string, out: string): Promise<void> {
     () => false,
   );
   if (hadOld) await rename(out, old);
-  await rename(staging, out);
+  try {
+    await rename(staging, out);
+  } catch (error) {
+    if (hadOld) await rename(old, out);
+    throw error;
+  }
   if (hadOld) await rm(old, { recursive: true, force: true });
 }

@@ -21,6 +21,8 @@ export type ImageErrorCode =
   | 'IMAGE_KERNEL_FORMAT'
   /** The output directory is unusable (not a directory, not ours, or not writable). */
   | 'IMAGE_OUT_INVALID'
+  /** Reading or writing the image, staging or cache directory failed (permissions, disk full). */
+  | 'IMAGE_IO_FAILED'
   /** The build was cancelled through its AbortSignal. */
   | 'IMAGE_ABORTED';
 
