@@ -22,6 +22,13 @@ describe('psm vm (CLI) with a real worker', () => {
     return { code: outcome.exitCode, stdout: outcome.stdout.toString(), stderr: outcome.stderr.toString() };
   }
 
+  /** Runs psm and expects exit code `code`, showing stderr when it differs. */
+  async function expectCode(args: string[], code: number) {
+    const result = await psm(args);
+    expect(result.code, `psm vm ${args.join(' ')}: ${result.stderr}`).toBe(code);
+    return result;
+  }
+
   beforeAll(async () => {
     temp = await makeTempDir('vm-cli');
     vmDir = join(temp.path, 'vms');
@@ -97,8 +104,8 @@ describe('psm vm (CLI) with a real worker', () => {
     expect((await stat(hostOut)).mode & 0o777).toBe(0o600);
     expect((await psm(['copy-out', 'w1', '/persist/p.txt', hostOut, ...base])).code).toBe(4);
 
-    expect((await psm(['snapshot', 'w1', ...base])).code).toBe(0);
-    expect((await psm(['exec', 'w1', ...base, '--', '/bin/rm', '/persist/p.txt'])).code).toBe(0);
+    await expectCode(['snapshot', 'w1', ...base], 0);
+    await expectCode(['exec', 'w1', ...base, '--', '/bin/rm', '/persist/p.txt'], 0);
     const reverted = await psm(['revert', 'w1', ...base]);
     expect(reverted.code, reverted.stderr).toBe(0);
     expect((await psm(['exec', 'w1', ...base, '--', '/bin/cat', '/persist/p.txt'])).stdout).toBe('payload\n');
@@ -107,10 +114,10 @@ describe('psm vm (CLI) with a real worker', () => {
     expect(JSON.parse((await psm(['list', ...base, '--json'])).stdout).workers).toEqual([
       { name: 'w1', power: 'running' },
     ]);
-    expect((await psm(['stop', 'w1', ...base])).code).toBe(0);
+    await expectCode(['stop', 'w1', ...base], 0);
     expect(JSON.parse((await psm(['status', 'w1', ...base, '--json'])).stdout).power).toBe('stopped');
     expect((await psm(['exec', 'w1', ...base, '--', '/bin/true'])).code).toBe(4);
-    expect((await psm(['destroy', 'w1', ...base])).code).toBe(0);
+    await expectCode(['destroy', 'w1', ...base], 0);
     expect(await readdir(vmDir)).toEqual([]);
   }, 240_000);
 });
