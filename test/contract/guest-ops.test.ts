@@ -39,6 +39,8 @@ defineGuestOpsContract('qemu', async () => {
     template: template.value,
     printf: { path: '/bin/busybox', argv: ['printf'] },
     cat: { path: '/bin/cat', argv: [] },
+    sleep: { path: '/bin/busybox', argv: ['sleep'] },
+    pgrep: { path: '/bin/busybox', argv: ['pgrep'] },
     diskDir: '/persist',
     ramDir: '/tmp',
     freezeGuest: (worker) => withQmp(worker, 'stop'),

@@ -23,6 +23,9 @@ export interface ContractHarness {
   readonly printf: GuestCommand;
   /** A program copying stdin to stdout. */
   readonly cat: GuestCommand;
+  /** sleep SECONDS, and a pgrep that prints the pids of matching processes. */
+  readonly sleep: GuestCommand;
+  readonly pgrep: GuestCommand;
   /** A writable directory on the clone's own disk, and one in guest RAM. */
   readonly diskDir: string;
   readonly ramDir: string;
@@ -231,6 +234,25 @@ export function defineGuestOpsContract(name: string, setup: () => Promise<Contra
         expect(!refused.ok && refused.error.code).toBe('INVALID_ARGUMENT');
       },
       OP_MS * 2,
+    );
+
+    it(
+      "kills a program that runs over its timeout, and stops on the caller's AbortSignal",
+      async () => {
+        const slow = await a.runProgram(h.sleep.path, [...h.sleep.argv, '300'], { timeoutMs: 1_500 });
+        expect(!slow.ok && slow.error.code).toBe('GUEST_PROGRAM_TIMEOUT');
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 500);
+        const aborted = await a.runProgram(h.sleep.path, [...h.sleep.argv, '301'], {
+          timeoutMs: OP_MS,
+          signal: controller.signal,
+        });
+        expect(!aborted.ok && aborted.error.code).toBe('ABORTED');
+        // Both were killed in the guest, not left running.
+        const left = await run(a, h.pgrep, ['-f', 'sleep 30[01]']);
+        expect(Buffer.from(left.stdout).toString()).toBe('');
+      },
+      OP_MS,
     );
 
     it(
