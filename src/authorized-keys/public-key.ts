@@ -114,11 +114,32 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
       exactInner ? blob : plainBlob(info.name, blob.subarray(4 + inner.length)),
     );
   }
-  const key: PublicKey =
-    cert === undefined
-      ? { type: info.name, blob, base64, bits, fingerprint, certificate: false }
-      : { type: info.name, blob, base64, bits, fingerprint, certificate: true, cert };
-  return ok(key);
+  return ok(new ParsedKey(info.name, base64, bits, fingerprint, cert));
+}
+
+/**
+ * A parsed key. `blob` is decoded again from `base64` on each read (a fresh copy), so a parsed
+ * file does not keep a second copy of every key alive; own properties are plain data, so deep
+ * equality and JSON see the same fields as for an object literal (minus `blob`).
+ */
+class ParsedKey implements PublicKey {
+  readonly certificate: boolean;
+  declare readonly cert?: CertificateDetails;
+
+  constructor(
+    readonly type: KeyTypeName,
+    readonly base64: string,
+    readonly bits: number,
+    readonly fingerprint: string,
+    cert: CertificateDetails | undefined,
+  ) {
+    this.certificate = cert !== undefined;
+    if (cert !== undefined) this.cert = cert;
+  }
+
+  get blob(): Uint8Array {
+    return Buffer.from(this.base64, 'base64');
+  }
 }
 
 function plainBlob(typeName: string, body: Uint8Array): Uint8Array {
