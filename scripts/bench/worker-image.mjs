@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -209,6 +209,11 @@ export async function run() {
   });
   console.log(`sizes: ${(await Promise.all(sizes)).join(', ')}`);
 
+  console.log(
+    `load average before the boots: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (2 cores)`,
+  );
   const vmlinuxMs = await series('vmlinux (psm)', imageDir, manifest, join(imageDir, manifest.kernel));
 
   // The same kernel as the package ships it (compressed bzImage), from the cached .deb.

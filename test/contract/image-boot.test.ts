@@ -5,7 +5,7 @@
  * guest-shutdown and QMP system_powerdown both power the VM off.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
@@ -58,6 +58,9 @@ describe('worker image boots and serves the agent and sshd', () => {
     for (const link of links) link.close();
     for (const vm of vms) await vm.kill();
     await temp?.remove();
+    // Nothing left behind: no QEMU process, and the temp dir with overlay, sockets and log is gone.
+    for (const vm of vms) expect(await vm.waitExit(0)).toBe(true);
+    if (temp !== undefined) expect(await stat(temp.path).catch(() => undefined)).toBeUndefined();
   });
 
   const boot = async (): Promise<{ vm: ImageVm; qga: QgaLink }> => {
