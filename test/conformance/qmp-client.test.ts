@@ -71,13 +71,20 @@ describe('QMP client against a real QEMU', () => {
 
   it('quit gives SHUTDOWN, the process exits and the client notices the close', async () => {
     const client = await connect();
-    const quit = await client.execute('quit', undefined);
-    expect(quit.ok).toBe(true);
+    expect(await client.quit()).toEqual({ ok: true, value: undefined });
     const shutdown = await client.waitForEvent('SHUTDOWN', { timeoutMs: 5_000 });
     expect(shutdown.ok).toBe(true);
     await qemu?.exited;
     const after = await client.execute('query-status', undefined, { timeoutMs: 2_000 });
     expect(!after.ok && after.error.code).toBe('HYPERVISOR_FAILED');
+  }, 30_000);
+
+  it('a second client of the one-client QMP socket times out instead of hanging', async () => {
+    const client = await connect();
+    const second = await QmpClient.open(qemu?.socketPath ?? '', { timeoutMs: 700 });
+    expect(!second.ok && second.error.code).toBe('TIMEOUT');
+    expect(!second.ok && second.error.message).toMatch(/another client/);
+    expect((await client.execute('query-status', undefined)).ok).toBe(true);
   }, 30_000);
 
   it('fails to connect to a missing socket with a coded error', async () => {

@@ -101,7 +101,7 @@ export async function stopHard(
   pid: number,
   qmp: QmpClient | undefined,
 ): Promise<Result<void, GuestOpsError>> {
-  if (qmp !== undefined) await qmp.execute('quit', undefined, { timeoutMs: 5_000 });
+  if (qmp !== undefined) await qmp.quit({ timeoutMs: 5_000 });
   const gone = (await waitForExit(layout, pid, QUIT_WAIT_MS)) || (await killQemu(layout, pid));
   await removeRunFiles(layout);
   return gone

@@ -69,7 +69,12 @@ export class AgentChannel {
     const synced = await channel.enqueue(() => channel.syncNow(deadline));
     if (!synced.ok) {
       channel.close();
-      return synced;
+      if (synced.error.code !== 'AGENT_TIMEOUT') return synced;
+      // The agent serves one client: a connection that is accepted but never answered is the sign.
+      return err({
+        ...synced.error,
+        message: `${synced.error.message} (the agent may be busy with another client)`,
+      });
     }
     return ok(channel);
   }

@@ -77,6 +77,12 @@ export class QmpClient {
     return run;
   }
 
+  /** Asks QEMU to exit. QEMU may close the socket before its reply arrives: that counts as done. */
+  async quit(options: QmpCallOptions = {}): Promise<Result<void, GuestOpsError>> {
+    const result = await this.execute('quit', undefined, options);
+    return result.ok || this.closed ? ok(undefined) : result;
+  }
+
   /** Resolves with the first event named `name` (already received or still to come), or a timeout. */
   async waitForEvent(name: string, options: QmpCallOptions = {}): Promise<Result<QmpEvent, GuestOpsError>> {
     const deadline = new Deadline(options.timeoutMs ?? DEFAULT_QMP_TIMEOUT_MS, options.signal);
@@ -137,9 +143,11 @@ export class QmpClient {
         this.greeting = undefined;
         deadline.signal.removeEventListener('abort', onAbort);
         if (message?.kind === 'greeting') resolve(ok(message.version));
-        else if (message === undefined && deadline.aborted)
-          resolve(err(deadline.error('TIMEOUT', 'the QMP greeting')));
-        else resolve(fail('HYPERVISOR_PROTOCOL', 'the QMP socket did not greet with {"QMP": ...}'));
+        else if (message === undefined && deadline.aborted) {
+          const e = deadline.error('TIMEOUT', 'the QMP greeting');
+          // QEMU greets one client at a time; a second one waits silently.
+          resolve(err({ ...e, message: `${e.message} (QMP may be busy with another client)` }));
+        } else resolve(fail('HYPERVISOR_PROTOCOL', 'the QMP socket did not greet with {"QMP": ...}'));
       };
       this.greeting = finish;
       deadline.signal.addEventListener('abort', onAbort, { once: true });
