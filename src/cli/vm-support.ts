@@ -83,6 +83,7 @@ export function exitCodeFor(code: GuestOpsErrorCode): ExitCode {
     case 'HOST_IO':
       return EXIT.INPUT;
     case 'WORKER_EXISTS':
+    case 'WORKER_BUSY':
     case 'WORKER_RUNNING':
     case 'WORKER_NOT_RUNNING':
       return EXIT.REFUSED;

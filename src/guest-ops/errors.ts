@@ -16,6 +16,8 @@ export type GuestOpsErrorCode =
   | 'WORKER_EXISTS'
   /** The worker's state directory is damaged or was not written by psm. */
   | 'WORKER_STATE_INVALID'
+  /** Another process has the worker's hypervisor or agent connections (they serve one client). */
+  | 'WORKER_BUSY'
   /** The operation needs a running worker and it is not running (or the other way round). */
   | 'WORKER_NOT_RUNNING'
   | 'WORKER_RUNNING'

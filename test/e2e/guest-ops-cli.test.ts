@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
 import { DEFAULT_WORKER_IMAGE_DIR, WORKER_IMAGE_ENV } from '../../src/guest-ops/image/manifest.js';
+import { QemuDriver } from '../../src/guest-ops/qemu/index.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // `psm vm` by hand, as a person would use it: the built CLI (bin/psm.js -> dist/) against a real
@@ -56,6 +57,15 @@ describe('psm vm (CLI) with a real worker', () => {
     const started = await psm(['start', 'w1', ...base, '--json']);
     expect(started.code, started.stderr).toBe(0);
     expect(JSON.parse(started.stdout)).toMatchObject({ name: 'w1', power: 'running', agent: 'ready' });
+
+    // While another process drives the worker, psm says so at once instead of waiting out a timeout.
+    const holder = await new QemuDriver({ vmRoot: vmDir }).openWorker('w1');
+    if (!holder.ok) throw new Error(holder.error.message);
+    expect((await holder.value.readAddress()).ok).toBe(true);
+    const busy = await psm(['exec', 'w1', ...base, '--json', '--', '/bin/true']);
+    expect(busy.code).toBe(4);
+    expect(JSON.parse(busy.stdout)).toMatchObject({ error: { code: 'WORKER_BUSY' } });
+    await holder.value.close();
 
     const status = JSON.parse((await psm(['status', 'w1', ...base, '--json'])).stdout);
     expect(status).toMatchObject({ power: 'running', agent: 'ready', address: { family: 'ipv4' } });

@@ -7,6 +7,7 @@ import { QmpClient } from '../qmp/client.js';
 import { createOverlay } from './host.js';
 import { stopHard } from './lifecycle.js';
 import { runningPid } from './process.js';
+import { acquireVmLock } from './vm-lock.js';
 import { qemuDriverSettings, type QemuDriverSettings } from './settings.js';
 import { checkHostPath, vmLayout, type VmLayout } from './vm-layout.js';
 import { readVmRecord, writeVmRecord, VM_RECORD_FORMAT, type VmRecord } from './vm-record.js';
@@ -102,6 +103,9 @@ export class QemuDriver implements GuestOpsDriver {
     if (!opened.ok) return opened;
     const layout: VmLayout = opened.value.layout;
     await opened.value.close();
+    // Never pull a worker from under another process that is driving it.
+    const locked = await acquireVmLock(layout);
+    if (!locked.ok) return locked;
     const pid = await runningPid(layout);
     if (pid !== undefined) {
       const qmp = await QmpClient.open(layout.qmpSocket, {

@@ -21,6 +21,7 @@ import { decodeQueryStatus } from '../qmp/messages.js';
 import { loadSnapshot, saveSnapshot, DEFAULT_SNAPSHOT_TIMEOUT_MS } from '../qmp/snapshots.js';
 import { powerOffQemu, startQemu } from './lifecycle.js';
 import { runningPid } from './process.js';
+import { acquireVmLock, releaseVmLock } from './vm-lock.js';
 import type { QemuDriverSettings } from './settings.js';
 import { vmStatus } from './status.js';
 import type { VmLayout } from './vm-layout.js';
@@ -78,6 +79,8 @@ export class QemuWorker implements Worker {
         );
       }
       if (this.agent?.isOpen !== true) {
+        const locked = await acquireVmLock(this.layout);
+        if (!locked.ok) return locked;
         const connected = await AgentChannel.connect(this.layout.qgaSocket, deadline.step(AGENT_PROBE_MS));
         if (connected.ok) this.agent = connected.value;
         else last = connected.error;
@@ -218,6 +221,7 @@ export class QemuWorker implements Worker {
     this.qmp?.close();
     this.agent = undefined;
     this.qmp = undefined;
+    await releaseVmLock(this.layout);
   }
 
   /** A QEMU run state from which the guest will never answer by itself. */
@@ -234,6 +238,8 @@ export class QemuWorker implements Worker {
     if (this.qmp?.isOpen === true) return ok(this.qmp);
     if ((await runningPid(this.layout)) === undefined)
       return fail('WORKER_NOT_RUNNING', `worker ${this.name} is not running`);
+    const locked = await acquireVmLock(this.layout);
+    if (!locked.ok) return locked;
     const opened = await QmpClient.open(this.layout.qmpSocket, deadline.step(DEFAULT_AGENT_CALL_TIMEOUT_MS));
     if (opened.ok) this.qmp = opened.value;
     return opened;
@@ -246,6 +252,8 @@ export class QemuWorker implements Worker {
     if (this.agent?.isOpen === true) return ok(this.agent);
     if ((await runningPid(this.layout)) === undefined)
       return fail('WORKER_NOT_RUNNING', `worker ${this.name} is not running`);
+    const locked = await acquireVmLock(this.layout);
+    if (!locked.ok) return locked;
     const opened = await AgentChannel.open(this.layout.qgaSocket, deadline.step(capMs));
     if (opened.ok) this.agent = opened.value;
     return opened;
