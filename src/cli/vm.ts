@@ -113,7 +113,7 @@ export function register(program: Command, io: CliIo): void {
           if (opts.json) return printJson(io, value);
           printLine(
             io,
-            `${name}: ${status.power}, agent ${status.agent}, address ${ip?.address ?? 'none'}${status.ssh ? `, ssh ${status.ssh.host}:${status.ssh.port}` : ''}`,
+            `${name}: ${status.power}, agent ${status.agent ?? 'unknown (in use by another process)'}, address ${ip?.address ?? 'none'}${status.ssh ? `, ssh ${status.ssh.host}:${status.ssh.port}` : ''}`,
           );
           if (detailed)
             for (const [key, v] of Object.entries(status.details)) printLine(io, `  ${key}: ${String(v)}`);

@@ -65,6 +65,9 @@ describe('psm vm (CLI) with a real worker', () => {
     const busy = await psm(['exec', 'w1', ...base, '--json', '--', '/bin/true']);
     expect(busy.code).toBe(4);
     expect(JSON.parse(busy.stdout)).toMatchObject({ error: { code: 'WORKER_BUSY' } });
+    const busyInspect = await psm(['inspect', 'w1', ...base, '--json']);
+    expect(busyInspect.code).toBe(0);
+    expect(JSON.parse(busyInspect.stdout)).toMatchObject({ power: 'running', details: { busy: true } });
     await holder.value.close();
 
     const status = JSON.parse((await psm(['status', 'w1', ...base, '--json'])).stdout);

@@ -40,7 +40,12 @@ export async function vmStatus(
   }
   details.pid = pid;
   const qmp = await connect.qmp();
-  if (!qmp.ok) return qmp;
+  if (!qmp.ok) {
+    // Another process drives the worker: what the pidfile says is all that can be known now.
+    if (qmp.error.code === 'WORKER_BUSY')
+      return ok({ name: layout.name, power: 'running', details: { ...details, busy: true } });
+    return qmp;
+  }
   const status = await qmp.value.execute('query-status', undefined, deadline.step(5_000));
   if (!status.ok) return status;
   const decoded = decodeQueryStatus(status.value);

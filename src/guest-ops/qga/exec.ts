@@ -52,7 +52,9 @@ export async function execInGuest(
       deadline.step(DEFAULT_AGENT_CALL_TIMEOUT_MS),
     );
     if (!polled.ok) {
-      if (deadline.expired && polled.error.code === 'AGENT_TIMEOUT') break;
+      // Out of time or aborted while asking: the program still runs and must be killed.
+      if ((deadline.expired && polled.error.code === 'AGENT_TIMEOUT') || polled.error.code === 'ABORTED')
+        break;
       return polled;
     }
     const status = decodeExecStatus(polled.value, MAX_GUEST_OUTPUT_BYTES);
