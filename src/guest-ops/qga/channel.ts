@@ -19,6 +19,8 @@ import { decodeSyncId, MAX_AGENT_REPLY_BYTES, parseAgentReply } from './replies.
 export const DEFAULT_AGENT_CALL_TIMEOUT_MS = 10_000;
 /** Events buffered while a request waits; a guest that floods more is out of sync by definition. */
 const MAX_INBOX_EVENTS = 256;
+/** And bytes: one full-size reply plus change; a guest cannot make psm hold more. */
+const MAX_INBOX_BYTES = 2 * MAX_AGENT_REPLY_BYTES;
 /** Ids the agent echoes back; below 2^47 so they stay exact in every JSON implementation. */
 const MAX_SYNC_ID = 2 ** 47;
 
@@ -32,6 +34,7 @@ type InboxEvent = FrameEvent | { readonly kind: 'closed' };
 export class AgentChannel {
   private readonly splitter = new JsonLineSplitter(MAX_AGENT_REPLY_BYTES, true);
   private inbox: InboxEvent[] = [];
+  private inboxBytes = 0;
   private wake: (() => void) | undefined;
   private busy = false;
   private synced = false;
@@ -193,7 +196,7 @@ export class AgentChannel {
   ): Promise<Result<T, GuestOpsError>> {
     if (this.closed) return fail('AGENT_UNAVAILABLE', `the guest agent channel ${this.socketPath} is closed`);
     if (deadline.aborted) return this.lost(deadline.error('AGENT_TIMEOUT', 'guest agent request'));
-    this.inbox = [];
+    this.clearInbox();
     this.busy = true;
     try {
       this.socket.write(bytes);
@@ -211,14 +214,24 @@ export class AgentChannel {
 
   private receive(chunk: Buffer): void {
     const events = this.splitter.push(chunk);
-    if (!this.busy || this.inbox.length + events.length > MAX_INBOX_EVENTS) {
-      // Nobody asked: a late reply to a request that timed out, or noise. Drop it and resync.
+    const bytes = events.reduce((sum, e) => sum + (e.kind === 'line' ? e.bytes.length : 0), 0);
+    const overflow =
+      this.inbox.length + events.length > MAX_INBOX_EVENTS || this.inboxBytes + bytes > MAX_INBOX_BYTES;
+    if (!this.busy || overflow) {
+      // Nobody asked (a late reply to a request that timed out, or noise), or the guest floods:
+      // drop it and resynchronise before the next request.
       if (events.length > 0) this.synced = false;
-      if (this.busy) this.inbox = [];
+      if (this.busy) this.clearInbox();
       return;
     }
     this.inbox.push(...events);
+    this.inboxBytes += bytes;
     this.wake?.();
+  }
+
+  private clearInbox(): void {
+    this.inbox = [];
+    this.inboxBytes = 0;
   }
 
   private onClosed(): void {
@@ -232,7 +245,10 @@ export class AgentChannel {
   private async next(deadline: Deadline): Promise<InboxEvent | undefined> {
     for (;;) {
       const event = this.inbox.shift();
-      if (event !== undefined) return event;
+      if (event !== undefined) {
+        if (event.kind === 'line') this.inboxBytes -= event.bytes.length;
+        return event;
+      }
       if (this.closed) return { kind: 'closed' };
       if (deadline.aborted) return undefined;
       await new Promise<void>((resolve) => {
