@@ -5,10 +5,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { runProgram } from '../../src/common/run-program.js';
+import { runPsmInProcess, type PsmRun } from '../helpers/run-psm.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const KEYS = new Map(
@@ -21,22 +20,8 @@ const KEYS = new Map(
     }),
 );
 
-async function psm(
-  args: string[],
-  stdinText?: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const stdin = new PassThrough();
-  const out: Buffer[] = [];
-  const errs: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => errs.push(c));
-  stdin.end(stdinText ?? '');
-  process.exitCode = undefined;
-  const code = await main(['node', 'psm', ...args], { stdout, stderr, stdin });
-  process.exitCode = undefined;
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errs).toString() };
+function psm(args: string[], stdinText?: string): Promise<PsmRun> {
+  return runPsmInProcess(args, stdinText);
 }
 
 describe('psm keys inspect', () => {

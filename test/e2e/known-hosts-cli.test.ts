@@ -4,28 +4,18 @@
  */
 import { chmod, chown, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { runProgram } from '../../src/common/run-program.js';
 import { loadKnownHostsTestKeys, testKey } from '../helpers/known-hosts-keys.js';
+import { runPsmInProcess, type PsmRun } from '../helpers/run-psm.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const keys = loadKnownHostsTestKeys();
 const ED_A = testKey(keys, 'ED_A').text;
 const ED_B = testKey(keys, 'ED_B').text;
 
-async function psm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const errs: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => errs.push(c));
-  process.exitCode = undefined;
-  const code = await main(['node', 'psm', ...args], { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errs).toString() };
+function psm(...args: string[]): Promise<PsmRun> {
+  return runPsmInProcess(args);
 }
 
 describe('psm known-hosts', () => {

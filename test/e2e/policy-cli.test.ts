@@ -4,9 +4,7 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { parseAuthorizedKeysLine } from '../../src/authorized-keys/index.js';
 import {
   basePolicyDocument,
@@ -14,19 +12,11 @@ import {
   policyYaml,
   SHIPPED_POLICIES,
 } from '../helpers/policy-fixtures.js';
+import { runPsmInProcess, type PsmRun } from '../helpers/run-psm.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
-async function psm(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const errs: Buffer[] = [];
-  stdout.on('data', (c: Buffer) => out.push(c));
-  stderr.on('data', (c: Buffer) => errs.push(c));
-  process.exitCode = undefined;
-  const code = await main(['node', 'psm', ...args], { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(errs).toString() };
+function psm(...args: string[]): Promise<PsmRun> {
+  return runPsmInProcess(args);
 }
 
 const MAIN_NODE = join(SHIPPED_POLICIES, 'main-node.yaml');
