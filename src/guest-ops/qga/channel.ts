@@ -1,10 +1,17 @@
 import { randomInt } from 'node:crypto';
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { err, ok, type Result } from '../../common/result.js';
-import { fail, reasonOf, type GuestOpsError } from '../errors.js';
+import { fail, type GuestOpsError } from '../errors.js';
 import { Deadline } from '../wire/deadline.js';
 import { JsonLineSplitter, SYNC_DELIMITER, type FrameEvent } from '../wire/json-lines.js';
+import { connectUnixSocket, type UnixPeer } from '../wire/unix-socket.js';
 import { decodeSyncId, MAX_AGENT_REPLY_BYTES, parseAgentReply } from './replies.js';
+
+const AGENT_PEER: UnixPeer = {
+  name: 'the guest agent socket',
+  unavailable: 'AGENT_UNAVAILABLE',
+  timeout: 'AGENT_TIMEOUT',
+};
 
 /**
  * One connection to a guest agent (qemu-ga) over the VM's virtio-serial chardev socket.
@@ -56,7 +63,7 @@ export class AgentChannel {
     options: CallOptions = {},
   ): Promise<Result<AgentChannel, GuestOpsError>> {
     const deadline = new Deadline(options.timeoutMs ?? DEFAULT_AGENT_CALL_TIMEOUT_MS, options.signal);
-    const socket = await connect(socketPath, deadline);
+    const socket = await connectUnixSocket(socketPath, deadline, AGENT_PEER);
     return socket.ok ? ok(new AgentChannel(socket.value, socketPath)) : socket;
   }
 
@@ -66,7 +73,7 @@ export class AgentChannel {
     options: CallOptions = {},
   ): Promise<Result<AgentChannel, GuestOpsError>> {
     const deadline = new Deadline(options.timeoutMs ?? DEFAULT_AGENT_CALL_TIMEOUT_MS, options.signal);
-    const socket = await connect(socketPath, deadline);
+    const socket = await connectUnixSocket(socketPath, deadline, AGENT_PEER);
     if (!socket.ok) return socket;
     const channel = new AgentChannel(socket.value, socketPath);
     const synced = await channel.enqueue(() => channel.syncNow(deadline));
@@ -262,30 +269,4 @@ export class AgentChannel {
       });
     }
   }
-}
-
-async function connect(path: string, deadline: Deadline): Promise<Result<Socket, GuestOpsError>> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path });
-    const finish = (result: Result<Socket, GuestOpsError>): void => {
-      deadline.signal.removeEventListener('abort', onAbort);
-      socket.removeListener('error', onError);
-      socket.removeListener('connect', onConnect);
-      if (!result.ok) socket.destroy();
-      resolve(result);
-    };
-    const onConnect = (): void => finish(ok(socket));
-    const onError = (error: unknown): void =>
-      finish(
-        fail('AGENT_UNAVAILABLE', `cannot connect to the guest agent socket (${reasonOf(error)})`, path),
-      );
-    const onAbort = (): void => {
-      const e = deadline.error('AGENT_TIMEOUT', 'connecting to the guest agent');
-      finish(fail(e.code, e.message, path));
-    };
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    if (deadline.aborted) onAbort();
-    else deadline.signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

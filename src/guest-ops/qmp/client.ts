@@ -1,9 +1,12 @@
-import { createConnection, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { err, ok, type Result } from '../../common/result.js';
-import { fail, reasonOf, type GuestOpsError } from '../errors.js';
+import { fail, type GuestOpsError } from '../errors.js';
 import { Deadline } from '../wire/deadline.js';
 import { JsonLineSplitter } from '../wire/json-lines.js';
+import { connectUnixSocket, type UnixPeer } from '../wire/unix-socket.js';
 import { MAX_QMP_LINE_BYTES, parseQmpMessage, type QmpMessage } from './messages.js';
+
+const QMP_PEER: UnixPeer = { name: 'the QMP socket', unavailable: 'HYPERVISOR_FAILED', timeout: 'TIMEOUT' };
 
 /**
  * A QMP (QEMU Machine Protocol) client over the VM's monitor socket: greeting, capabilities
@@ -46,7 +49,7 @@ export class QmpClient {
 
   static async open(path: string, options: QmpCallOptions = {}): Promise<Result<QmpClient, GuestOpsError>> {
     const deadline = new Deadline(options.timeoutMs ?? DEFAULT_QMP_TIMEOUT_MS, options.signal);
-    const socket = await connectUnix(path, deadline);
+    const socket = await connectUnixSocket(path, deadline, QMP_PEER);
     if (!socket.ok) return socket;
     const client = new QmpClient(socket.value);
     const greeting = await client.awaitGreeting(deadline);
@@ -212,29 +215,4 @@ export class QmpClient {
     this.eventWaiters = [];
     for (const wake of waiters) wake(undefined);
   }
-}
-
-/** Connects to a Unix socket within the deadline; errors say which socket. */
-export async function connectUnix(path: string, deadline: Deadline): Promise<Result<Socket, GuestOpsError>> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ path });
-    const finish = (result: Result<Socket, GuestOpsError>): void => {
-      deadline.signal.removeEventListener('abort', onAbort);
-      socket.removeListener('error', onError);
-      socket.removeListener('connect', onConnect);
-      if (!result.ok) socket.destroy();
-      resolve(result);
-    };
-    const onConnect = (): void => finish(ok(socket));
-    const onError = (error: unknown): void =>
-      finish(fail('HYPERVISOR_FAILED', `cannot connect to the QMP socket (${reasonOf(error)})`, path));
-    const onAbort = (): void => {
-      const e = deadline.error('TIMEOUT', 'connecting to the QMP socket');
-      finish(fail(e.code, e.message, path));
-    };
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-    if (deadline.aborted) onAbort();
-    else deadline.signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
