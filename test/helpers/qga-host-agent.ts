@@ -4,10 +4,9 @@
  * inside its own temp dir and run harmless programs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir } from './temp-dir.js';
+import { waitForSocket } from './wait-for-socket.js';
 
 export const QEMU_GA_PATH = '/usr/sbin/qemu-ga';
 const START_TIMEOUT_MS = 10_000;
@@ -33,22 +32,7 @@ export async function startHostAgent(): Promise<HostAgent> {
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`qemu-ga exited: ${stderr}`);
-    if (
-      await access(socketPath).then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() - started > START_TIMEOUT_MS) {
-      child.kill('SIGKILL');
-      throw new Error('qemu-ga did not create its socket');
-    }
-    await sleep(20);
-  }
+  await waitForSocket(child, socketPath, 'qemu-ga', START_TIMEOUT_MS, () => stderr);
   const pid = child.pid ?? 0;
   return {
     dir: temp.path,

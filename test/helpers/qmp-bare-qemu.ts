@@ -3,10 +3,9 @@
  * a child process (not daemonized) so the test can always kill it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir } from './temp-dir.js';
+import { waitForSocket } from './wait-for-socket.js';
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -42,22 +41,7 @@ export async function startBareQemu(extraArgs: readonly string[] = []): Promise<
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`qemu exited: ${stderr}`);
-    if (
-      await access(socketPath).then(
-        () => true,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() - started > START_TIMEOUT_MS) {
-      child.kill('SIGKILL');
-      throw new Error('qemu did not create its QMP socket');
-    }
-    await sleep(20);
-  }
+  await waitForSocket(child, socketPath, 'qemu', START_TIMEOUT_MS, () => stderr);
   return {
     socketPath,
     child,
