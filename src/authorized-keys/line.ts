@@ -1,8 +1,9 @@
 import { err, ok, type Result } from '../common/result.js';
 import { akError, type AuthorizedKeysError } from './errors.js';
-import { isKeyTypeName } from './key-types.js';
-import { defaultKeyOptions, parseOptionsAt, type KeyOptions } from './options.js';
-import { readKeyField, type PublicKey } from './public-key.js';
+import { textKeyType } from './key-types.js';
+import { DEFAULT_KEY_OPTIONS, parseOptionsAt, type KeyOptions } from './options.js';
+import { readKeyField, readTypedKeyField, type PublicKey } from './public-key.js';
+import { isBlank, skipBlanks, tokenEnd } from './tokens.js';
 
 /**
  * The longest line psm reads, in characters. sshd has no limit (getline); psm bounds the work a
@@ -11,13 +12,14 @@ import { readKeyField, type PublicKey } from './public-key.js';
 export const MAX_LINE_LENGTH = 128 * 1024;
 
 export type AuthorizedKeysEntry =
-  | { kind: 'blank' }
-  | { kind: 'comment'; text: string }
-  | { kind: 'key'; options: KeyOptions; key: PublicKey; comment: string | null };
-
-function isBlank(code: number): boolean {
-  return code === 32 || code === 9;
-}
+  | { readonly kind: 'blank' }
+  | { readonly kind: 'comment'; readonly text: string }
+  | {
+      readonly kind: 'key';
+      readonly options: KeyOptions;
+      readonly key: PublicKey;
+      readonly comment: string | null;
+    };
 
 /** Characters psm refuses anywhere in a line (stricter than sshd; see docs/authorized-keys.md). */
 function checkCharacters(line: string): AuthorizedKeysError | null {
@@ -53,25 +55,27 @@ export function parseAuthorizedKeysLine(raw: string): Result<AuthorizedKeysEntry
   const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
   const refused = checkCharacters(line);
   if (refused !== null) return err(refused);
-  let start = 0;
-  while (start < line.length && isBlank(line.charCodeAt(start))) start++;
+  const start = skipBlanks(line, 0);
   if (start === line.length) return ok({ kind: 'blank' });
   if (line.charCodeAt(start) === 35) return ok({ kind: 'comment', text: line.slice(start) });
 
-  const plain = readKeyField(line, start);
-  if (plain.ok) return ok(keyEntry(defaultKeyOptions(), plain.value.key, line, plain.value.end));
-  // A line that starts with a key type name can only be a key without options: report why.
-  let firstEnd = start;
-  while (firstEnd < line.length && !isBlank(line.charCodeAt(firstEnd))) firstEnd++;
-  if (isKeyTypeName(line.slice(start, firstEnd))) return plain;
+  // A line that starts with a key type name can only be a key without options (sshd tries
+  // "key" first, and an options field never parses as a key type): read it as that, or say why.
+  const firstEnd = tokenEnd(line, start);
+  const firstToken = line.slice(start, firstEnd);
+  const plainType = textKeyType(firstToken);
+  if (plainType !== undefined) {
+    const plain = readTypedKeyField(line, firstToken, plainType, firstEnd);
+    if (!plain.ok) return plain;
+    return ok(keyEntry(DEFAULT_KEY_OPTIONS, plain.value.key, line, plain.value.end));
+  }
 
   const fieldEnd = optionsFieldEnd(line, start);
   if (fieldEnd === null)
     return err(
       akError('UNTERMINATED_QUOTE', 'the options field has an unterminated double quote', start + 1),
     );
-  let keyStart = fieldEnd;
-  while (keyStart < line.length && isBlank(line.charCodeAt(keyStart))) keyStart++;
+  const keyStart = skipBlanks(line, fieldEnd);
   if (keyStart === line.length)
     return err(akError('MISSING_KEY', 'no key after the options field', fieldEnd + 1));
   const key = readKeyField(line, keyStart);

@@ -1,50 +1,92 @@
 import { err, ok, type Result } from '../common/result.js';
 import { akError, type AuthorizedKeysError, type AuthorizedKeysErrorCode } from './errors.js';
 import { checkPermit, isValidEnvName, parseExpiryTime, parseTunnel } from './option-values.js';
+import { isBlank } from './tokens.js';
 
 /** sshd's limits in sshauthopt_parse / handle_permit ("> 1024" / "> 4096" before adding one more). */
 export const MAX_ENVIRONMENT_ENTRIES = 1024;
 export const MAX_PERMIT_ENTRIES = 4096;
 
-export interface KeyOptions {
-  restrict: boolean;
-  permit: {
-    portForwarding: boolean;
-    agentForwarding: boolean;
-    x11Forwarding: boolean;
-    pty: boolean;
-    userRc: boolean;
-  };
-  certAuthority: boolean;
-  noTouchRequired: boolean;
-  verifyRequired: boolean;
-  command: string | null;
-  principals: string | null;
-  from: string | null;
-  environment: string[];
-  permitOpen: string[];
-  permitListen: string[];
-  expiryTime: string[];
-  tunnel: number | 'any' | null;
+export interface KeyPermissions {
+  readonly portForwarding: boolean;
+  readonly agentForwarding: boolean;
+  readonly x11Forwarding: boolean;
+  readonly pty: boolean;
+  readonly userRc: boolean;
 }
 
-/** What sshd starts from for an authorized_keys line (sshauthopt_new_with_keys_defaults). */
-export function defaultKeyOptions(): KeyOptions {
+/** Parsed options are read-only: lines without options all share one frozen default. */
+export interface KeyOptions {
+  readonly restrict: boolean;
+  readonly permit: KeyPermissions;
+  readonly certAuthority: boolean;
+  readonly noTouchRequired: boolean;
+  readonly verifyRequired: boolean;
+  readonly command: string | null;
+  readonly principals: string | null;
+  readonly from: string | null;
+  readonly environment: readonly string[];
+  readonly permitOpen: readonly string[];
+  readonly permitListen: readonly string[];
+  readonly expiryTime: readonly string[];
+  readonly tunnel: number | 'any' | null;
+}
+
+/** The options while parseOptionsAt builds them; lists start shared and empty, copied on first add. */
+type OptionsBuilder = { -readonly [K in keyof KeyOptions]: KeyOptions[K] };
+type ListName = 'environment' | 'permitOpen' | 'permitListen' | 'expiryTime';
+
+const NO_ENTRIES: readonly string[] = Object.freeze([]);
+const ALL_PERMITTED: KeyPermissions = Object.freeze({
+  portForwarding: true,
+  agentForwarding: true,
+  x11Forwarding: true,
+  pty: true,
+  userRc: true,
+});
+const NONE_PERMITTED: KeyPermissions = Object.freeze({
+  portForwarding: false,
+  agentForwarding: false,
+  x11Forwarding: false,
+  pty: false,
+  userRc: false,
+});
+
+function defaultOptionsBuilder(): OptionsBuilder {
   return {
     restrict: false,
-    permit: { portForwarding: true, agentForwarding: true, x11Forwarding: true, pty: true, userRc: true },
+    permit: ALL_PERMITTED,
     certAuthority: false,
     noTouchRequired: false,
     verifyRequired: false,
     command: null,
     principals: null,
     from: null,
-    environment: [],
-    permitOpen: [],
-    permitListen: [],
-    expiryTime: [],
+    environment: NO_ENTRIES,
+    permitOpen: NO_ENTRIES,
+    permitListen: NO_ENTRIES,
+    expiryTime: NO_ENTRIES,
     tunnel: null,
   };
+}
+
+/**
+ * What sshd starts from for an authorized_keys line (sshauthopt_new_with_keys_defaults), deeply
+ * frozen: every line without options shares it, so a parsed file does not hold 13 fields and
+ * five objects per plain key line.
+ */
+export const DEFAULT_KEY_OPTIONS: KeyOptions = Object.freeze(defaultOptionsBuilder());
+
+/** DEFAULT_KEY_OPTIONS (frozen: build other options by spreading it). */
+export function defaultKeyOptions(): KeyOptions {
+  return DEFAULT_KEY_OPTIONS;
+}
+
+function append(options: OptionsBuilder, list: ListName, value: string): void {
+  const current = options[list];
+  if (current === NO_ENTRIES) options[list] = [value];
+  // Any list other than NO_ENTRIES was made by the line above for this builder alone.
+  else (current as string[]).push(value);
 }
 
 type Flag = 'restrict' | 'cert-authority' | Negatable;
@@ -93,29 +135,23 @@ function startsWithFolded(text: string, at: number, word: string): boolean {
   return true;
 }
 
-function applyFlag(options: KeyOptions, flag: Flag, value: boolean): void {
+function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
   switch (flag) {
     case 'restrict':
       options.restrict = true;
-      options.permit = {
-        portForwarding: false,
-        agentForwarding: false,
-        x11Forwarding: false,
-        pty: false,
-        userRc: false,
-      };
+      options.permit = NONE_PERMITTED;
       return;
     case 'cert-authority':
       options.certAuthority = true;
       return;
     case 'port-forwarding':
-      options.permit.portForwarding = value;
+      options.permit = { ...options.permit, portForwarding: value };
       return;
     case 'agent-forwarding':
-      options.permit.agentForwarding = value;
+      options.permit = { ...options.permit, agentForwarding: value };
       return;
     case 'x11-forwarding':
-      options.permit.x11Forwarding = value;
+      options.permit = { ...options.permit, x11Forwarding: value };
       return;
     case 'touch-required':
       options.noTouchRequired = !value;
@@ -124,10 +160,10 @@ function applyFlag(options: KeyOptions, flag: Flag, value: boolean): void {
       options.verifyRequired = value;
       return;
     case 'pty':
-      options.permit.pty = value;
+      options.permit = { ...options.permit, pty: value };
       return;
     case 'user-rc':
-      options.permit.userRc = value;
+      options.permit = { ...options.permit, userRc: value };
       return;
   }
 }
@@ -155,7 +191,7 @@ function dequote(text: string, at: number): Result<{ value: string; end: number 
 type Failure = { code: AuthorizedKeysErrorCode; message: string };
 
 /** The checks sshd makes before it reads the quoted value (so they win over a quoting error). */
-function precheck(options: KeyOptions, name: ValuedOptionName): Failure | null {
+function precheck(options: OptionsBuilder, name: ValuedOptionName): Failure | null {
   switch (name) {
     case 'command':
     case 'principals':
@@ -178,7 +214,7 @@ function precheck(options: KeyOptions, name: ValuedOptionName): Failure | null {
   }
 }
 
-function applyValued(options: KeyOptions, name: ValuedOptionName, value: string): Failure | null {
+function applyValued(options: OptionsBuilder, name: ValuedOptionName, value: string): Failure | null {
   switch (name) {
     case 'command':
     case 'principals':
@@ -188,7 +224,7 @@ function applyValued(options: KeyOptions, name: ValuedOptionName, value: string)
     case 'expiry-time':
       if (parseExpiryTime(value) === null)
         return { code: 'INVALID_EXPIRY_TIME', message: 'invalid expires time' };
-      options.expiryTime.push(value);
+      append(options, 'expiryTime', value);
       return null;
     case 'environment': {
       const equals = value.indexOf('=');
@@ -196,17 +232,17 @@ function applyValued(options: KeyOptions, name: ValuedOptionName, value: string)
         return { code: 'INVALID_ENVIRONMENT', message: 'invalid environment string' };
       // sshd keeps the first setting of a name and silently drops later ones.
       const prefix = value.slice(0, equals + 1);
-      if (!options.environment.some((entry) => entry.startsWith(prefix))) options.environment.push(value);
+      if (!options.environment.some((entry) => entry.startsWith(prefix)))
+        append(options, 'environment', value);
       return null;
     }
     case 'permitopen':
     case 'permitlisten': {
-      const list = name === 'permitopen' ? options.permitOpen : options.permitListen;
       const spec = name === 'permitlisten' && !value.includes(':') ? `*:${value}` : value;
       const verdict = checkPermit(spec);
       if (verdict === 'host') return { code: 'INVALID_PERMIT_HOST', message: 'invalid permission hostname' };
       if (verdict === 'port') return { code: 'INVALID_PERMIT_PORT', message: 'invalid permission port' };
-      list.push(spec);
+      append(options, name === 'permitopen' ? 'permitOpen' : 'permitListen', spec);
       return null;
     }
     case 'tunnel': {
@@ -226,9 +262,9 @@ export function parseOptionsAt(
   text: string,
   start: number,
 ): Result<{ options: KeyOptions; end: number }, AuthorizedKeysError> {
-  const options = defaultKeyOptions();
+  const options = defaultOptionsBuilder();
   let i = start;
-  while (i < text.length && text[i] !== ' ' && text[i] !== '\t') {
+  while (i < text.length && !isBlank(text.charCodeAt(i))) {
     const itemStart = i;
     const flag = matchFlag(text, i);
     if (flag !== null) {
@@ -248,8 +284,8 @@ export function parseOptionsAt(
         i = quoted.value.end;
       }
     }
-    if (i >= text.length || text[i] === ' ' || text[i] === '\t') break;
-    if (text[i] !== ',') return err(akError('UNKNOWN_OPTION', 'unknown key option', itemStart + 1));
+    if (i >= text.length || isBlank(text.charCodeAt(i))) break;
+    if (text.charCodeAt(i) !== 44) return err(akError('UNKNOWN_OPTION', 'unknown key option', itemStart + 1));
     i++;
     if (i >= text.length) return err(akError('UNEXPECTED_END_OF_OPTIONS', 'unexpected end-of-options', i));
   }
@@ -257,8 +293,9 @@ export function parseOptionsAt(
 }
 
 function matchFlag(text: string, at: number): { name: Flag; value: boolean; end: number } | null {
+  const negated = startsWithFolded(text, at, 'no-');
   for (const flag of FLAGS) {
-    if (flag.negatable && startsWithFolded(text, at, 'no-') && startsWithFolded(text, at + 3, flag.name))
+    if (negated && flag.negatable && startsWithFolded(text, at + 3, flag.name))
       return { name: flag.name, value: false, end: at + 3 + flag.name.length };
     if (startsWithFolded(text, at, flag.name))
       return { name: flag.name, value: true, end: at + flag.name.length };

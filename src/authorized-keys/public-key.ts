@@ -2,9 +2,10 @@ import { hash } from 'node:crypto';
 import { err, ok, type Result } from '../common/result.js';
 import { parseCertificate, type CertificateDetails } from './certificate.js';
 import { parseKeyBody } from './key-body.js';
-import { blobKeyType, textKeyType, type KeyTypeName } from './key-types.js';
+import { blobKeyType, textKeyType, type KeyTypeInfo, type KeyTypeName } from './key-types.js';
 import { keyError, type PublicKeyError } from './public-key-errors.js';
 import { bytesEqual, latin1, SshReader } from './ssh-reader.js';
+import { skipBlanks, tokenEnd } from './tokens.js';
 
 export { KEY_TYPE_NAMES, isKeyTypeName, type KeyTypeName } from './key-types.js';
 export type { PublicKeyError, PublicKeyErrorCode } from './public-key-errors.js';
@@ -44,23 +45,17 @@ export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
   return a.certificate ? bytesEqual(a.blob, b.blob) : a.fingerprint === b.fingerprint;
 }
 
-const BASE64_SHAPE = /^[A-Za-z0-9+/]+={0,2}$/;
-const BASE64_VALUES = new Int8Array(128).fill(-1);
-for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries())
-  BASE64_VALUES[c.charCodeAt(0)] = i;
-
 /**
  * Strict, canonical, padded base64 (what sshd's b64_pton accepts minus its whitespace skipping):
  * only the 64 letters, length a multiple of 4, '=' only as padding, and zero padding bits.
+ * Node's decoder is lenient (it skips or stops at anything else), but its encoder writes exactly
+ * that canonical form, so the text is canonical exactly when re-encoding gives it back. This costs
+ * about half of a regular-expression check before decoding.
  */
 function decodeCanonicalBase64(text: string): Buffer | null {
-  if (text.length % 4 !== 0 || !BASE64_SHAPE.test(text)) return null;
-  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
-  if (padding > 0) {
-    const last = BASE64_VALUES[text.charCodeAt(text.length - padding - 1)]!;
-    if ((last & (padding === 1 ? 0x03 : 0x0f)) !== 0) return null;
-  }
-  return Buffer.from(text, 'base64');
+  if (text.length === 0 || text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? bytes : null;
 }
 
 function latin1Equals(bytes: Uint8Array, text: string): boolean {
@@ -78,6 +73,15 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
   const info = textKeyType(typeName);
   if (info === undefined)
     return err(keyError('UNKNOWN_KEY_TYPE', `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`));
+  return parseTypedKey(info, typeName, base64);
+}
+
+/** parsePublicKey once the type name is known to be one (readKeyField has already looked it up). */
+function parseTypedKey(
+  info: KeyTypeInfo,
+  typeName: string,
+  base64: string,
+): Result<PublicKey, PublicKeyError> {
   if (base64.length === 0)
     return err(keyError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
   if (base64.length > MAX_KEY_BASE64_CHARS)
@@ -150,20 +154,6 @@ function plainBlob(typeName: string, body: Uint8Array): Uint8Array {
   return out;
 }
 
-function isBlank(code: number): boolean {
-  return code === 32 || code === 9;
-}
-
-function skipBlanks(text: string, index: number): number {
-  while (index < text.length && isBlank(text.charCodeAt(index))) index++;
-  return index;
-}
-
-function tokenEnd(text: string, index: number): number {
-  while (index < text.length && !isBlank(text.charCodeAt(index))) index++;
-  return index;
-}
-
 /** Reads "type base64" starting at `start` (after blanks) like sshkey_read; returns the key and the index after it. */
 export function readKeyField(
   text: string,
@@ -172,7 +162,8 @@ export function readKeyField(
   const typeStart = skipBlanks(text, start);
   const typeEnd = tokenEnd(text, typeStart);
   const typeName = text.slice(typeStart, typeEnd);
-  if (textKeyType(typeName) === undefined)
+  const info = textKeyType(typeName);
+  if (info === undefined)
     return err(
       keyError(
         'UNKNOWN_KEY_TYPE',
@@ -180,12 +171,25 @@ export function readKeyField(
         typeStart + 1,
       ),
     );
+  return readTypedKeyField(text, typeName, info, typeEnd);
+}
+
+/**
+ * readKeyField after the type name: `typeName` (ending at `typeEnd` in `text`) is a key type
+ * `info`. For callers that have already looked the name up (a line's first token).
+ */
+export function readTypedKeyField(
+  text: string,
+  typeName: string,
+  info: KeyTypeInfo,
+  typeEnd: number,
+): Result<{ key: PublicKey; end: number }, PublicKeyError> {
   // sshkey_read needs a blank after the type name and something after the blanks.
   const dataStart = skipBlanks(text, typeEnd);
   if (typeEnd === text.length || dataStart === text.length)
     return err(keyError('MISSING_KEY_DATA', `${typeName} is not followed by key data`, typeEnd + 1));
   const dataEnd = tokenEnd(text, dataStart);
-  const parsed = parsePublicKey(typeName, text.slice(dataStart, dataEnd));
+  const parsed = parseTypedKey(info, typeName, text.slice(dataStart, dataEnd));
   if (!parsed.ok) return err({ ...parsed.error, column: dataStart + 1 });
   return ok({ key: parsed.value, end: skipBlanks(text, dataEnd) });
 }

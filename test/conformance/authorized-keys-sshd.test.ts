@@ -141,7 +141,7 @@ function compare(entry: CorpusLine, log: string): string[] {
   if (evaluations[0] !== sshdSummary(options))
     problems.push(`options: psm "${sshdSummary(options)}", sshd "${evaluations[0]}"`);
   const n = evaluations.length;
-  const compareList = (label: string, pattern: RegExp, expected: string[]): void => {
+  const compareList = (label: string, pattern: RegExp, expected: readonly string[]): void => {
     const seen = firstEvaluation(all(log, pattern), n);
     if (JSON.stringify(seen) !== JSON.stringify(expected))
       problems.push(`${label}: psm ${JSON.stringify(expected)}, sshd ${JSON.stringify(seen)}`);
