@@ -43,7 +43,7 @@ export function register(program: Command, io: CliIo): void {
   const command = program
     .command('init')
     .description(
-      'create the POP-C++ location tree, the master key, a commented virtual.conf and the admin SSH key (idempotent)',
+      'Create the POP-C++ location tree, the master key, a commented virtual.conf and the admin SSH key (idempotent)',
     )
     .option('--force', 'replace an existing key, config and admin key (sealed values are lost)')
     .addOption(

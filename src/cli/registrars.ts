@@ -14,4 +14,5 @@ import { register as keys } from './keys.js';
  */
 export type Registrar = (program: Command, io: CliIo) => void;
 
-export const registrars: readonly Registrar[] = [knownHosts, image, init, vault, policy, keys, vm];
+// In the order --help lists them: reading keys, writing them, the vault, then the VMs.
+export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, image, vm];

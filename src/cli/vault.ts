@@ -253,7 +253,7 @@ Examples:
 }
 
 export function register(program: Command, io: CliIo): void {
-  const vault = program.command('vault').description('sealed secrets in $POPC_LOCATION/etc/virtual.conf');
+  const vault = program.command('vault').description('Sealed secrets in $POPC_LOCATION/etc/virtual.conf');
   registerSet(vault, io);
   registerGet(vault, io);
   registerList(vault, io);
