@@ -19,6 +19,8 @@ const DEBIAN_PACKAGES = {
   '/sbin/modprobe': 'kmod',
   // the worker image: Debian's vmlinuz payload is xz-compressed
   '/usr/bin/xz': 'xz-utils',
+  // service names in permitopen/permitlisten (sshd and psm both read /etc/services)
+  '/etc/services': 'netbase',
 };
 
 function run(file, args) {
