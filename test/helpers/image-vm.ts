@@ -9,6 +9,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram } from '../../src/common/run-program.js';
+import { qemuArgs } from '../../src/guest-ops/qemu/command-line.js';
 import { buildWorkerImage } from '../../src/guest-ops/image/build.js';
 import {
   DEFAULT_WORKER_IMAGE_DIR,
@@ -65,26 +66,31 @@ export async function bootImageVm(
   const qmpSocket = join(vmDir, 'qmp.sock');
   const consoleLog = join(vmDir, 'console.log');
   const pidFile = join(vmDir, 'qemu.pid');
-  const argv = [
-    ...['-M', 'q35', '-accel', 'tcg', '-m', '256', '-smp', '1'],
-    ...['-kernel', join(imageDir, m.kernel), '-initrd', join(imageDir, m.initrd), '-append', m.append],
-    ...[
-      '-drive',
-      `if=none,id=persist,file=${overlay},format=qcow2`,
-      '-device',
-      'virtio-blk-pci,drive=persist',
-    ],
-    ...['-device', 'virtio-serial-pci', '-chardev', `socket,path=${qgaSocket},server=on,wait=off,id=qga0`],
-    ...['-device', `virtserialport,chardev=qga0,name=${m.qgaPortName}`],
-    ...[
-      '-netdev',
-      `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
-      '-device',
-      'virtio-net-pci,netdev=n0',
-    ],
-    ...['-qmp', `unix:${qmpSocket},server=on,wait=off`, '-display', 'none', '-serial', `file:${consoleLog}`],
-    ...['-daemonize', '-pidfile', pidFile],
-  ];
+  // Exactly the driver's command line, so the image is tested the way psm boots it.
+  const argv = qemuArgs({
+    layout: {
+      name: 'image-smoke',
+      dir: vmDir,
+      record: join(vmDir, 'vm.json'),
+      overlay,
+      qmpSocket,
+      qgaSocket,
+      pidfile: pidFile,
+      consoleLog,
+    },
+    template: {
+      kind: 'kernel',
+      kernel: join(imageDir, m.kernel),
+      initrd: join(imageDir, m.initrd),
+      append: m.append,
+      baseDisk: join(imageDir, m.baseDisk),
+    },
+    accel: 'tcg',
+    memoryMiB: 256,
+    cpus: 1,
+    sshPort,
+    qgaPortName: m.qgaPortName,
+  });
   const run = await runProgram('qemu-system-x86_64', argv, { timeoutMs: 60_000 });
   if (run.exitCode !== 0) throw new Error(`qemu failed: ${run.stderr.toString()}`);
   const pid = Number.parseInt((await readFile(pidFile, 'utf8')).trim(), 10);

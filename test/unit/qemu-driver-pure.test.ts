@@ -57,6 +57,8 @@ describe('QEMU driver: pure parts', () => {
       'socket,id=qga0,path=/var/psm/vms/w1/qga.sock,server=on,wait=off',
       '-device',
       'virtserialport,chardev=qga0,name=org.qemu.guest_agent.0',
+      '-device',
+      'virtio-rng-pci',
       '-netdev',
       'user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:40022-:22',
       '-device',

@@ -9,6 +9,8 @@ import type { VmLayout } from './vm-layout.js';
  * - `-nodefaults -no-user-config`: only the devices listed here, nothing from /etc/qemu.
  * - The clone's overlay as a virtio disk; the template's base is only ever its backing file.
  * - The guest agent on a virtio-serial port whose chardev is a Unix socket in the VM directory.
+ * - A virtio RNG (QEMU's built-in backend, fed by the host's getrandom): without it the guest
+ *   waits ~2 s for entropy before sshd and ssh-keygen can start, on every boot.
  * - User-mode networking, `restrict=on` (the guest reaches nothing outside), with one host
  *   forward from 127.0.0.1:PORT to the guest's port 22. See docs/guest-ops.md for a bridge/tap.
  * - QMP on a second Unix socket; `-daemonize` with a pidfile so the VM outlives the psm process,
@@ -59,6 +61,8 @@ export function qemuArgs(launch: QemuLaunch): string[] {
     `socket,id=qga0,path=${layout.qgaSocket},server=on,wait=off`,
     '-device',
     `virtserialport,chardev=qga0,name=${launch.qgaPortName}`,
+    '-device',
+    'virtio-rng-pci',
     '-netdev',
     `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${launch.sshPort}-:22`,
     '-device',
