@@ -14,20 +14,38 @@
  */
 import type { CurveName } from './ec-point.js';
 
-/** One term coefficient * 2^(16 * limb) of a congruence. */
-type Term = readonly [limb: number, coefficient: number];
+/** Adds v * 2^(16 * limbs) (or v * 2^bits), as its congruent short sum, into cols from limb `at` up. */
+type Fold = (cols: Float64Array, at: number, v: number) => void;
 
 interface FieldSpec {
   /** Number of 16-bit limbs of a field element (the curve's fieldBytes / 2). */
   readonly limbs: number;
   /** Bits of p; the top limb holds bits - 16 * (limbs - 1) bits after normalising. */
   readonly bits: number;
-  /** 2^(16 * limbs) mod p as signed terms, for folding the high half of a product. */
-  readonly foldTerms: readonly Term[];
-  /** 2^bits mod p as signed terms, for folding the carry out of the top limb. */
-  readonly carryTerms: readonly Term[];
+  /**
+   * 2^(16 * limbs) and 2^bits mod p as straight-line additions: written out per curve because a
+   * loop over a table of terms measured three times slower in the fold.
+   */
+  readonly fold: Fold;
+  readonly foldCarry: Fold;
   readonly p: bigint;
   readonly b: bigint;
+}
+
+// 2^256 = 2^224 - 2^192 - 2^96 + 1 (mod p256): limbs 14, 12, 6 and 0.
+function foldP256(cols: Float64Array, at: number, v: number): void {
+  cols[at + 14] = cols[at + 14]! + v;
+  cols[at + 12] = cols[at + 12]! - v;
+  cols[at + 6] = cols[at + 6]! - v;
+  cols[at] = cols[at]! + v;
+}
+
+// 2^384 = 2^128 + 2^96 - 2^32 + 1 (mod p384): limbs 8, 6, 2 and 0.
+function foldP384(cols: Float64Array, at: number, v: number): void {
+  cols[at + 8] = cols[at + 8]! + v;
+  cols[at + 6] = cols[at + 6]! + v;
+  cols[at + 2] = cols[at + 2]! - v;
+  cols[at] = cols[at]! + v;
 }
 
 const SPECS: Readonly<Record<CurveName, FieldSpec>> = {
@@ -35,18 +53,8 @@ const SPECS: Readonly<Record<CurveName, FieldSpec>> = {
   nistp256: {
     limbs: 16,
     bits: 256,
-    foldTerms: [
-      [14, 1],
-      [12, -1],
-      [6, -1],
-      [0, 1],
-    ],
-    carryTerms: [
-      [14, 1],
-      [12, -1],
-      [6, -1],
-      [0, 1],
-    ],
+    fold: foldP256,
+    foldCarry: foldP256,
     p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
     b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
   },
@@ -54,18 +62,8 @@ const SPECS: Readonly<Record<CurveName, FieldSpec>> = {
   nistp384: {
     limbs: 24,
     bits: 384,
-    foldTerms: [
-      [8, 1],
-      [6, 1],
-      [2, -1],
-      [0, 1],
-    ],
-    carryTerms: [
-      [8, 1],
-      [6, 1],
-      [2, -1],
-      [0, 1],
-    ],
+    fold: foldP384,
+    foldCarry: foldP384,
     p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
     b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
   },
@@ -73,8 +71,12 @@ const SPECS: Readonly<Record<CurveName, FieldSpec>> = {
   nistp521: {
     limbs: 33,
     bits: 521,
-    foldTerms: [[0, 128]],
-    carryTerms: [[0, 1]],
+    fold: (cols, at, v) => {
+      cols[at] = cols[at]! + 128 * v;
+    },
+    foldCarry: (cols, at, v) => {
+      cols[at] = cols[at]! + v;
+    },
     p: (1n << 521n) - 1n,
     b: 0x51953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
   },
@@ -84,9 +86,6 @@ const SPECS: Readonly<Record<CurveName, FieldSpec>> = {
 interface Field {
   readonly spec: FieldSpec;
   readonly topBase: number;
-  /** The spec's terms flattened to (limb, coefficient) pairs, read in the hot loops. */
-  readonly foldTerms: Int32Array;
-  readonly carryTerms: Int32Array;
   readonly pLimbs: Float64Array;
   readonly bLimbs: Float64Array;
   readonly x: Float64Array;
@@ -108,8 +107,6 @@ function makeField(spec: FieldSpec): Field {
   return {
     spec,
     topBase: 2 ** (spec.bits - 16 * (l - 1)),
-    foldTerms: Int32Array.from(spec.foldTerms.flat()),
-    carryTerms: Int32Array.from(spec.carryTerms.flat()),
     pLimbs: limbsOf(spec.p, l),
     bLimbs: limbsOf(spec.b, l),
     x: new Float64Array(l),
@@ -163,17 +160,13 @@ function addSquare(cols: Float64Array, a: Float64Array, sign: number, l: number)
  * congruent mod p, written to out. Columns are at most about 2^46 in size after folding.
  */
 function reduce(f: Field, cols: Float64Array, out: Float64Array): void {
-  const { foldTerms, carryTerms } = f;
-  const l = f.spec.limbs;
+  const { fold, foldCarry, limbs: l } = f.spec;
   // Top down, so a fold landing on a still-high column is folded again in its turn.
   for (let k = 2 * l - 1; k >= l; k--) {
     const v = cols[k]!;
     if (v === 0) continue;
     cols[k] = 0;
-    for (let n = 0; n < foldTerms.length; n += 2) {
-      const at = k - l + foldTerms[n]!;
-      cols[at] = cols[at]! + foldTerms[n + 1]! * v;
-    }
+    fold(cols, k - l, v);
   }
   // Normalise; fold the carry out of the top limb back in until none is left. Terminates within
   // a few rounds: each round's carry is far smaller than the last, then at most +-1.
@@ -189,10 +182,7 @@ function reduce(f: Field, cols: Float64Array, out: Float64Array): void {
     cols[l - 1] = top - carry * f.topBase;
     if (carry === 0) break;
     if (round > 8) throw new Error('ec-field: reduction did not settle (bug)');
-    for (let n = 0; n < carryTerms.length; n += 2) {
-      const at = carryTerms[n]!;
-      cols[at] = cols[at]! + carryTerms[n + 1]! * carry;
-    }
+    foldCarry(cols, 0, carry);
   }
   for (let i = 0; i < l; i++) out[i] = cols[i]!;
 }

@@ -102,9 +102,10 @@ function isBelow(bytes: Uint8Array, start: number, limit: Uint8Array): boolean {
 
 /**
  * y^2 = x^3 - 3x + b (mod p). P-256 (the commonest ECDSA key) goes through 16-bit limbs
- * (ec-field.ts): about 1.5 us a point against 2.4 us in BigInt on the build machine. For P-384
- * and P-521 the limb code measured no faster (2.9 against 3.0 us) and slower (4.8 against
- * 3.9 us), so they stay in BigInt with a single reduction (BigInt division is the costly step).
+ * (ec-field.ts): about 1.3 us a point against 1.6 us for reading the coordinates into BigInt and
+ * the BigInt equation, on the build machine. For P-384 the two measured the same (2.2 us) and for
+ * P-521 the limbs were slower (3.5 against 3.0 us), so those stay in BigInt, with a single
+ * reduction (BigInt division is the costly step).
  */
 function satisfiesCurveEquation(curve: CurveName, point: Uint8Array, size: number): boolean {
   if (curve === 'nistp256') return isOnCurve(curve, point);
