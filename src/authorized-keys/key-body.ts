@@ -76,20 +76,25 @@ export function parseKeyBody(reader: SshReader, algorithm: KeyAlgorithm): Result
     }
     case 'ecdsa':
     case 'sk-ecdsa': {
-      const curve = reader.cstring();
-      if (curve === null) return err(malformed('ECDSA curve name is truncated'));
-      if (curve !== algorithm.curve)
+      if (!reader.skipStringEqual(algorithm.curve)) {
+        // Only to say why: a name equal to the expected one was taken above.
+        const curve = reader.cstring();
+        if (curve === null) return err(malformed('ECDSA curve name is truncated'));
         return err(
           keyError(
             'EC_CURVE_MISMATCH',
             `blob curve "${curve}" does not match the key type's ${algorithm.curve}`,
           ),
         );
+      }
       const point = reader.string();
       if (point === null) return err(malformed('ECDSA public point is truncated'));
       if (!isValidPublicPoint(algorithm.curve, point))
         return err(
-          keyError('INVALID_EC_POINT', `ECDSA public point is not a valid uncompressed ${curve} point`),
+          keyError(
+            'INVALID_EC_POINT',
+            `ECDSA public point is not a valid uncompressed ${algorithm.curve} point`,
+          ),
         );
       const bits = algorithm.curve === 'nistp256' ? 256 : algorithm.curve === 'nistp384' ? 384 : 521;
       if (algorithm.kind === 'ecdsa')

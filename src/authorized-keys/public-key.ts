@@ -58,12 +58,6 @@ function decodeCanonicalBase64(text: string): Buffer | null {
   return bytes.toString('base64') === text ? bytes : null;
 }
 
-function latin1Equals(bytes: Uint8Array, text: string): boolean {
-  if (bytes.length !== text.length) return false;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
-  return true;
-}
-
 /**
  * Parses a key given as its text type name and base64 blob. Strict: canonical padded base64,
  * the blob's inner type equal to `typeName`, valid key material, no trailing bytes, and for
@@ -90,14 +84,17 @@ function parseTypedKey(
   if (decoded === null) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
   const blob: Uint8Array = decoded;
   const reader = new SshReader(blob);
-  const inner = reader.string();
-  if (inner === null) return err(keyError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
   // sshd compares resolved types, so aliases and (inside blobs) short names are the same type.
-  const exactInner = latin1Equals(inner, info.name);
-  if (!exactInner && blobKeyType(latin1(inner))?.name !== info.name) {
-    const innerName = JSON.stringify(latin1(inner).slice(0, 64));
-    return err(keyError('KEY_TYPE_MISMATCH', `key blob holds a ${innerName} key, not ${typeName}`));
+  const exactInner = reader.skipStringEqual(info.name);
+  if (!exactInner) {
+    const inner = reader.string();
+    if (inner === null) return err(keyError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
+    if (blobKeyType(latin1(inner))?.name !== info.name) {
+      const innerName = JSON.stringify(latin1(inner).slice(0, 64));
+      return err(keyError('KEY_TYPE_MISMATCH', `key blob holds a ${innerName} key, not ${typeName}`));
+    }
   }
+  const bodyStart = reader.position;
   let bits: number;
   let cert: CertificateDetails | undefined;
   let fingerprint: string;
@@ -114,9 +111,7 @@ function parseTypedKey(
     if (reader.remaining !== 0) return err(keyError('TRAILING_DATA', 'key blob: bytes after the key'));
     bits = parsed.value.bits;
     // ssh-keygen and sshd fingerprint the key as they re-encode it, with its canonical type name.
-    fingerprint = sha256Fingerprint(
-      exactInner ? blob : plainBlob(info.name, blob.subarray(4 + inner.length)),
-    );
+    fingerprint = sha256Fingerprint(exactInner ? blob : plainBlob(info.name, blob.subarray(bodyStart)));
   }
   return ok(new ParsedKey(info.name, base64, bits, fingerprint, cert));
 }

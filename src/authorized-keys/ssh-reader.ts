@@ -45,6 +45,22 @@ export class SshReader {
     return value;
   }
 
+  /**
+   * True, and past it, when the next `string` is exactly `expected` (compared as latin1 bytes);
+   * otherwise false with the position unchanged, so the caller can read it again to say why.
+   * Spares the view and the decoded string that string()/cstring() make for the common case.
+   */
+  skipStringEqual(expected: string): boolean {
+    const b = this.bytes;
+    const o = this.offset;
+    if (this.remaining < 4 + expected.length) return false;
+    const length = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+    if (length !== expected.length) return false;
+    for (let i = 0; i < length; i++) if (b[o + 4 + i] !== expected.charCodeAt(i)) return false;
+    this.offset = o + 4 + length;
+    return true;
+  }
+
   /** A `string` that sshbuf_get_cstring accepts: no NUL byte inside. Decoded as latin1 (bytes kept). */
   cstring(): string | null {
     const value = this.string();
