@@ -64,16 +64,21 @@ export function serializeOptions(items: readonly OptionItem[]): Result<string, A
   return ok(field);
 }
 
-/** The canonical items for a set of options: restrict first, then what differs from its base. */
-export function optionItems(options: KeyOptions): OptionItem[] {
-  const items: OptionItem[] = [];
-  const permits: Array<[boolean, string]> = [
+/** The five permits as (allowed, option name) pairs, in sshd's order. */
+export function permitFlags(options: KeyOptions): Array<[allowed: boolean, name: string]> {
+  return [
     [options.permit.portForwarding, 'port-forwarding'],
     [options.permit.agentForwarding, 'agent-forwarding'],
     [options.permit.x11Forwarding, 'x11-forwarding'],
     [options.permit.pty, 'pty'],
     [options.permit.userRc, 'user-rc'],
   ];
+}
+
+/** The canonical items for a set of options: restrict first, then what differs from its base. */
+export function optionItems(options: KeyOptions): OptionItem[] {
+  const items: OptionItem[] = [];
+  const permits = permitFlags(options);
   if (options.restrict) {
     items.push({ name: 'restrict' });
     for (const [allowed, name] of permits) if (allowed) items.push({ name });

@@ -10,6 +10,7 @@ import type {
 } from '../authorized-keys/index.js';
 import type { KnownHostsFileLine } from '../authorized-keys/known-hosts.js';
 import { serializeHostField } from '../authorized-keys/known-hosts-line.js';
+import { permitFlags } from '../authorized-keys/serialize.js';
 
 interface ErrorJson {
   code: string;
@@ -58,14 +59,7 @@ export function authorizedKeysJson(row: ParsedLine): AuthorizedKeysLineJson {
 export function describeOptions(options: KeyOptions): string {
   const parts: string[] = [];
   if (options.restrict) parts.push('restrict');
-  const permits: Array<[boolean, string]> = [
-    [options.permit.portForwarding, 'port-forwarding'],
-    [options.permit.agentForwarding, 'agent-forwarding'],
-    [options.permit.x11Forwarding, 'x11-forwarding'],
-    [options.permit.pty, 'pty'],
-    [options.permit.userRc, 'user-rc'],
-  ];
-  for (const [allowed, name] of permits)
+  for (const [allowed, name] of permitFlags(options))
     if (allowed === options.restrict) parts.push(allowed ? `+${name}` : `no-${name}`);
   if (options.certAuthority) parts.push('cert-authority');
   if (options.noTouchRequired) parts.push('no-touch-required');
