@@ -17,6 +17,7 @@ import { parsePolicy, type KeyPolicy } from '../../src/psm/policy/index.js';
 import { NO_LISTEN_SENTINEL, renderKeyLine } from '../../src/psm/render-key-line.js';
 import { generateKeyPair, type TestKeyPair } from '../helpers/keys.js';
 import { SHIPPED_POLICIES } from '../helpers/policy-fixtures.js';
+import { freePort } from '../helpers/free-port.js';
 import { tryPublicKeyLogin } from '../helpers/ssh-client.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -63,13 +64,6 @@ async function keyLine(policy: KeyPolicy, pair: TestKeyPair, now: Date): Promise
   await writeFile(policy.gatePath, generateGate(policy).script, { mode: 0o755 });
   await chmod(policy.gatePath, 0o755);
   return rendered.value.line;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 function listen(server: Server): Promise<number> {

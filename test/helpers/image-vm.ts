@@ -5,10 +5,11 @@
  */
 import { randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram } from '../../src/common/run-program.js';
+import { freePort } from './free-port.js';
 import { qemuArgs } from '../../src/guest-ops/qemu/command-line.js';
 import { buildWorkerImage } from '../../src/guest-ops/image/build.js';
 import {
@@ -43,15 +44,6 @@ export interface ImageVm {
   waitExit(timeoutMs: number): Promise<boolean>;
   /** SIGKILL if still running (for cleanup). */
   kill(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 /** Starts QEMU (daemonized) on `overlay`, a qcow2 clone of the image's base disk, in `vmDir`. */

@@ -2,11 +2,11 @@
  * A real OpenSSH sshd (the Debian package) on 127.0.0.1 with a throwaway configuration, for tests
  * that must agree with what sshd really does. Needs root (sshd switches to the test user).
  */
-import { createServer } from 'node:net';
 import { chmod, mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { runProgram } from '../../src/common/run-program.js';
+import { freePort } from './free-port.js';
 import { makeTempDir } from './temp-dir.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
@@ -228,18 +228,6 @@ async function waitForListening(
     await delay(25);
   }
   return false;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function sizeOf(path: string): Promise<number> {
