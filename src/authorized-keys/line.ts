@@ -35,7 +35,7 @@ function checkCharacters(line: string): AuthorizedKeysError | null {
 }
 
 /** sshkey_advance_past_options: the options field ends at the first blank outside double quotes. */
-function optionsFieldEnd(line: string, start: number): number | null {
+export function optionsFieldEnd(line: string, start: number): number | null {
   let quoted = false;
   let i = start;
   for (; i < line.length && (quoted || !isBlank(line.charCodeAt(i))); i++) {
@@ -70,19 +70,32 @@ export function parseAuthorizedKeysLine(raw: string): Result<AuthorizedKeysEntry
     return ok(keyEntry(DEFAULT_KEY_OPTIONS, plain.value.key, line, plain.value.end));
   }
 
+  // On a good options field, sshd's option parser stops at the same blank as
+  // sshkey_advance_past_options (both read `\"` as an escape and quotes only inside values), so
+  // the field is read once. A property test holds the two ends equal.
+  const options = parseOptionsAt(line, start);
+  if (options.ok) {
+    const key = keyAfterOptions(line, options.value.end);
+    return key.ok ? ok(keyEntry(options.value.options, key.value.key, line, key.value.end)) : key;
+  }
+  // A bad options field: sshd reads the key after it first, and a bad key is what it reports.
   const fieldEnd = optionsFieldEnd(line, start);
   if (fieldEnd === null)
     return err(
       akError('UNTERMINATED_QUOTE', 'the options field has an unterminated double quote', start + 1),
     );
+  const key = keyAfterOptions(line, fieldEnd);
+  return key.ok ? options : key;
+}
+
+function keyAfterOptions(
+  line: string,
+  fieldEnd: number,
+): Result<{ key: PublicKey; end: number }, AuthorizedKeysError> {
   const keyStart = skipBlanks(line, fieldEnd);
   if (keyStart === line.length)
     return err(akError('MISSING_KEY', 'no key after the options field', fieldEnd + 1));
-  const key = readKeyField(line, keyStart);
-  if (!key.ok) return key;
-  const options = parseOptionsAt(line, start);
-  if (!options.ok) return options;
-  return ok(keyEntry(options.value.options, key.value.key, line, key.value.end));
+  return readKeyField(line, keyStart);
 }
 
 function keyEntry(
@@ -105,14 +118,26 @@ export interface ParsedLine {
 
 /** Every line of a file, each with its own verdict; a bad line never affects another. */
 export function parseAuthorizedKeysFile(data: Uint8Array | string): ParsedLine[] {
-  const lines = typeof data === 'string' ? splitLines(data) : decodeLines(data);
-  return lines.map((entry, index) => ({
-    line: index + 1,
+  const text = typeof data === 'string' ? data : decodeWhole(data);
+  if (text === null) return decodeLines(data as Uint8Array).map((entry, index) => row(entry, index + 1));
+  // Lines are cut one at a time rather than split into a file-sized array first: less memory
+  // stays live while the file is parsed. A final line break does not start another line.
+  const rows: ParsedLine[] = [];
+  for (let start = 0, line = 1; start < text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    rows.push(row(text.slice(start, end), line));
+    start = end + 1;
+  }
+  return rows;
+}
+
+function row(entry: string | AuthorizedKeysError, line: number): ParsedLine {
+  return {
+    line,
     result:
-      typeof entry === 'string'
-        ? withLine(parseAuthorizedKeysLine(entry), index + 1)
-        : err({ ...entry, line: index + 1 }),
-  }));
+      typeof entry === 'string' ? withLine(parseAuthorizedKeysLine(entry), line) : err({ ...entry, line }),
+  };
 }
 
 function withLine(
@@ -122,37 +147,36 @@ function withLine(
   return result.ok ? result : err({ ...result.error, line });
 }
 
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
+/** The whole file as text, or null when it is not valid UTF-8 (then it is decoded line by line). */
+function decodeWhole(bytes: Uint8Array): string | null {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 /** UTF-8 is checked per line, so one bad byte makes only its own line invalid. */
 function decodeLines(bytes: Uint8Array): Array<string | AuthorizedKeysError> {
-  try {
-    return splitLines(decoder.decode(bytes));
-  } catch {
-    const out: Array<string | AuthorizedKeysError> = [];
-    let start = 0;
-    while (start < bytes.length) {
-      let end = bytes.indexOf(10, start);
-      if (end === -1) end = bytes.length;
-      const slice = bytes.subarray(start, end);
-      if (slice.length > MAX_LINE_LENGTH * 4) {
-        out.push(
-          akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1),
-        );
-      } else {
-        const bad = firstInvalidUtf8(slice);
-        out.push(
-          bad === -1 ? decoder.decode(slice) : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1),
-        );
-      }
-      start = end + 1;
+  const out: Array<string | AuthorizedKeysError> = [];
+  let start = 0;
+  while (start < bytes.length) {
+    let end = bytes.indexOf(10, start);
+    if (end === -1) end = bytes.length;
+    const slice = bytes.subarray(start, end);
+    if (slice.length > MAX_LINE_LENGTH * 4) {
+      out.push(
+        akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1),
+      );
+    } else {
+      const bad = firstInvalidUtf8(slice);
+      out.push(
+        bad === -1 ? decoder.decode(slice) : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1),
+      );
     }
-    return out;
+    start = end + 1;
   }
+  return out;
 }
 
 /** Index of the first byte that is not part of well-formed UTF-8 (RFC 3629), or -1. Linear. */

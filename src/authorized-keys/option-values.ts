@@ -113,12 +113,18 @@ function timeField(text: string, min: number, max: number): number | null {
   return value < min || value > max ? null : value;
 }
 
-/**
- * parse_absolute_time: YYYYMMDD[HHMM[SS]] with an optional Z or UTC suffix (any case); local time
- * otherwise. Out-of-range days roll over like mktime; times before 1970 and exactly the epoch
- * (sshd's "valid_before == 0") are refused. Returns seconds since the epoch.
- */
-export function parseExpiryTime(text: string): number | null {
+/** The fields of an expiry-time value, or null when parse_absolute_time would refuse its form. */
+interface ExpiryFields {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  readonly utc: boolean;
+}
+
+function expiryFields(text: string): ExpiryFields | null {
   let length = text.length;
   let utc = false;
   if (length > 1 && text.slice(-1).toLowerCase() === 'z') {
@@ -137,14 +143,41 @@ export function parseExpiryTime(text: string): number | null {
   const second = length === 14 ? timeField(text.slice(12, 14), 0, 61) : 0;
   if (year === null || month === null || day === null || hour === null || minute === null || second === null)
     return null;
+  return { year, month, day, hour, minute, second, utc };
+}
+
+/** Seconds since the epoch like mktime/timegm: out-of-range days roll over. */
+function epochSeconds(f: ExpiryFields): number {
   const date = new Date(0);
-  if (utc) {
-    date.setUTCFullYear(year, month - 1, day);
-    date.setUTCHours(hour, minute, second, 0);
+  if (f.utc) {
+    date.setUTCFullYear(f.year, f.month - 1, f.day);
+    date.setUTCHours(f.hour, f.minute, f.second, 0);
   } else {
-    date.setFullYear(year, month - 1, day);
-    date.setHours(hour, minute, second, 0);
+    date.setFullYear(f.year, f.month - 1, f.day);
+    date.setHours(f.hour, f.minute, f.second, 0);
   }
-  const seconds = Math.floor(date.getTime() / 1000);
+  return Math.floor(date.getTime() / 1000);
+}
+
+/**
+ * parse_absolute_time: YYYYMMDD[HHMM[SS]] with an optional Z or UTC suffix (any case); local time
+ * otherwise. Out-of-range days roll over like mktime; times before 1970 and exactly the epoch
+ * (sshd's "valid_before == 0") are refused. Returns seconds since the epoch.
+ */
+export function parseExpiryTime(text: string): number | null {
+  const fields = expiryFields(text);
+  if (fields === null) return null;
+  const seconds = epochSeconds(fields);
   return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+}
+
+/**
+ * parseExpiryTime(text) !== null, without the calendar arithmetic when the year alone settles it:
+ * any valid date in 1971 or later is more than a day past the epoch in every time zone (offsets
+ * stay within about 14 hours), and the key parser only needs the verdict.
+ */
+export function isValidExpiryTime(text: string): boolean {
+  const fields = expiryFields(text);
+  if (fields === null) return false;
+  return fields.year >= 1971 || parseExpiryTime(text) !== null;
 }

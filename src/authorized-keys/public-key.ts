@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { err, ok, type Result } from '../common/result.js';
+import { decodeCanonicalBase64Into } from './base64.js';
 import { parseCertificate, type CertificateDetails } from './certificate.js';
 import { parseKeyBody } from './key-body.js';
 import { blobKeyType, textKeyType, type KeyTypeInfo, type KeyTypeName } from './key-types.js';
@@ -46,17 +47,11 @@ export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
 }
 
 /**
- * Strict, canonical, padded base64 (what sshd's b64_pton accepts minus its whitespace skipping):
- * only the 64 letters, length a multiple of 4, '=' only as padding, and zero padding bits.
- * Node's decoder is lenient (it skips or stops at anything else), but its encoder writes exactly
- * that canonical form, so the text is canonical exactly when re-encoding gives it back. This costs
- * about half of a regular-expression check before decoding.
+ * Where key data is decoded: one buffer for every key, since parsing is synchronous and a parsed
+ * key keeps only its base64 text (ParsedKey.blob decodes a fresh copy). Certificates, whose
+ * details keep views of the blob, are copied out of it.
  */
-function decodeCanonicalBase64(text: string): Buffer | null {
-  if (text.length === 0 || text.length % 4 !== 0) return null;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : null;
-}
+const scratch = Buffer.alloc((MAX_KEY_BASE64_CHARS / 4) * 3);
 
 /**
  * Parses a key given as its text type name and base64 blob. Strict: canonical padded base64,
@@ -80,9 +75,10 @@ function parseTypedKey(
     return err(keyError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
   if (base64.length > MAX_KEY_BASE64_CHARS)
     return err(keyError('KEY_DATA_TOO_LONG', `key data is longer than ${MAX_KEY_BASE64_CHARS} characters`));
-  const decoded = decodeCanonicalBase64(base64);
-  if (decoded === null) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
-  const blob: Uint8Array = decoded;
+  const length = decodeCanonicalBase64Into(base64, scratch);
+  if (length < 0) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
+  const view = scratch.subarray(0, length);
+  const blob = info.certificate ? Buffer.from(view) : view; // Buffer.from copies; a Buffer's slice would not
   const reader = new SshReader(blob);
   // sshd compares resolved types, so aliases and (inside blobs) short names are the same type.
   const exactInner = reader.skipStringEqual(info.name);
