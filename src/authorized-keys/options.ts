@@ -34,24 +34,41 @@ export interface KeyOptions {
 
 /** The options while parseOptionsAt builds them; lists start shared and empty, copied on first add. */
 type OptionsBuilder = { -readonly [K in keyof KeyOptions]: KeyOptions[K] };
-type ListName = 'environment' | 'permitOpen' | 'permitListen' | 'expiryTime';
 
 const NO_ENTRIES: readonly string[] = Object.freeze([]);
 const NO_CANDIDATES: readonly Candidate[] = [];
-const ALL_PERMITTED: KeyPermissions = Object.freeze({
-  portForwarding: true,
-  agentForwarding: true,
-  x11Forwarding: true,
-  pty: true,
-  userRc: true,
-});
-const NONE_PERMITTED: KeyPermissions = Object.freeze({
-  portForwarding: false,
-  agentForwarding: false,
-  x11Forwarding: false,
-  pty: false,
-  userRc: false,
-});
+/**
+ * Every combination of the five permits, as shared frozen objects indexed by a bit mask (bit 0
+ * port forwarding ... bit 4 user-rc): a flag picks another entry instead of copying the object,
+ * and parsed lines share them (spreading a frozen object took V8's slow path).
+ */
+const PERMIT_SETS: readonly KeyPermissions[] = Array.from({ length: 32 }, (_, mask) =>
+  Object.freeze({
+    portForwarding: (mask & 1) !== 0,
+    agentForwarding: (mask & 2) !== 0,
+    x11Forwarding: (mask & 4) !== 0,
+    pty: (mask & 8) !== 0,
+    userRc: (mask & 16) !== 0,
+  }),
+);
+const ALL_PERMITTED = PERMIT_SETS[31]!;
+const NONE_PERMITTED = PERMIT_SETS[0]!;
+
+function permitMask(p: KeyPermissions): number {
+  return (
+    (p.portForwarding ? 1 : 0) |
+    (p.agentForwarding ? 2 : 0) |
+    (p.x11Forwarding ? 4 : 0) |
+    (p.pty ? 8 : 0) |
+    (p.userRc ? 16 : 0)
+  );
+}
+
+/** `p` with one permit (by its bit) set or cleared. */
+function withPermit(p: KeyPermissions, bit: number, value: boolean): KeyPermissions {
+  const mask = permitMask(p);
+  return PERMIT_SETS[value ? mask | bit : mask & ~bit]!;
+}
 
 function defaultOptionsBuilder(): OptionsBuilder {
   return {
@@ -83,11 +100,12 @@ export function defaultKeyOptions(): KeyOptions {
   return DEFAULT_KEY_OPTIONS;
 }
 
-function append(options: OptionsBuilder, list: ListName, value: string): void {
-  const current = options[list];
-  if (current === NO_ENTRIES) options[list] = [value];
-  // Any list other than NO_ENTRIES was made by the line above for this builder alone.
-  else (current as string[]).push(value);
+/** `list` with `value` added: NO_ENTRIES is shared, so the first value starts a list of its own. */
+function appended(list: readonly string[], value: string): readonly string[] {
+  if (list === NO_ENTRIES) return [value];
+  // Any list other than NO_ENTRIES was made here for one builder alone.
+  (list as string[]).push(value);
+  return list;
 }
 
 type Flag = 'restrict' | 'cert-authority' | Negatable;
@@ -174,13 +192,13 @@ function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
       options.certAuthority = true;
       return;
     case 'port-forwarding':
-      options.permit = { ...options.permit, portForwarding: value };
+      options.permit = withPermit(options.permit, 1, value);
       return;
     case 'agent-forwarding':
-      options.permit = { ...options.permit, agentForwarding: value };
+      options.permit = withPermit(options.permit, 2, value);
       return;
     case 'x11-forwarding':
-      options.permit = { ...options.permit, x11Forwarding: value };
+      options.permit = withPermit(options.permit, 4, value);
       return;
     case 'touch-required':
       options.noTouchRequired = !value;
@@ -189,32 +207,32 @@ function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
       options.verifyRequired = value;
       return;
     case 'pty':
-      options.permit = { ...options.permit, pty: value };
+      options.permit = withPermit(options.permit, 8, value);
       return;
     case 'user-rc':
-      options.permit = { ...options.permit, userRc: value };
+      options.permit = withPermit(options.permit, 16, value);
       return;
   }
 }
 
-/** opt_dequote: a double-quoted value where only \" is an escape. */
+/**
+ * opt_dequote: a double-quoted value where only \" is an escape. A backslash before a quote always
+ * escapes it (a backslash is never escaped itself), so each quote found needs one look back.
+ */
 function dequote(text: string, at: number): Result<{ value: string; end: number }, AuthorizedKeysError> {
   if (text.charCodeAt(at) !== 34)
     return err(akError('MISSING_START_QUOTE', 'option value must start with "', at + 1));
   let value = '';
-  let i = at + 1;
-  let runStart = i;
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 34) break;
-    if (c === 92 && text.charCodeAt(i + 1) === 34) {
-      value += text.slice(runStart, i);
-      runStart = ++i; // keep the quote, drop the backslash
+  let runStart = at + 1;
+  for (let quote = text.indexOf('"', runStart); quote !== -1; quote = text.indexOf('"', quote + 1)) {
+    if (quote > at + 1 && text.charCodeAt(quote - 1) === 92) {
+      value += text.slice(runStart, quote - 1); // drop the backslash, keep the quote
+      runStart = quote;
+      continue;
     }
+    return ok({ value: value + text.slice(runStart, quote), end: quote + 1 });
   }
-  if (i >= text.length) return err(akError('MISSING_END_QUOTE', 'option value has no closing "', at + 1));
-  value += text.slice(runStart, i);
-  return ok({ value, end: i + 1 });
+  return err(akError('MISSING_END_QUOTE', 'option value has no closing "', at + 1));
 }
 
 type Failure = { code: AuthorizedKeysErrorCode; message: string };
@@ -224,10 +242,11 @@ function precheck(options: OptionsBuilder, name: ValuedOptionName): Failure | nu
   switch (name) {
     case 'command':
     case 'principals':
-    case 'from':
-      return options[name] === null
-        ? null
-        : { code: 'DUPLICATE_OPTION', message: `multiple "${name}" clauses` };
+    case 'from': {
+      const current =
+        name === 'command' ? options.command : name === 'principals' ? options.principals : options.from;
+      return current === null ? null : { code: 'DUPLICATE_OPTION', message: `multiple "${name}" clauses` };
+    }
     case 'environment':
       return options.environment.length > MAX_ENVIRONMENT_ENTRIES
         ? { code: 'TOO_MANY_ENVIRONMENT', message: 'too many environment strings' }
@@ -246,13 +265,17 @@ function precheck(options: OptionsBuilder, name: ValuedOptionName): Failure | nu
 function applyValued(options: OptionsBuilder, name: ValuedOptionName, value: string): Failure | null {
   switch (name) {
     case 'command':
+      options.command = value;
+      return null;
     case 'principals':
+      options.principals = value;
+      return null;
     case 'from':
-      options[name] = value;
+      options.from = value;
       return null;
     case 'expiry-time':
       if (!isValidExpiryTime(value)) return { code: 'INVALID_EXPIRY_TIME', message: 'invalid expires time' };
-      append(options, 'expiryTime', value);
+      options.expiryTime = appended(options.expiryTime, value);
       return null;
     case 'environment': {
       const equals = value.indexOf('=');
@@ -261,7 +284,7 @@ function applyValued(options: OptionsBuilder, name: ValuedOptionName, value: str
       // sshd keeps the first setting of a name and silently drops later ones.
       const prefix = value.slice(0, equals + 1);
       if (!options.environment.some((entry) => entry.startsWith(prefix)))
-        append(options, 'environment', value);
+        options.environment = appended(options.environment, value);
       return null;
     }
     case 'permitopen':
@@ -270,7 +293,8 @@ function applyValued(options: OptionsBuilder, name: ValuedOptionName, value: str
       const verdict = checkPermit(spec);
       if (verdict === 'host') return { code: 'INVALID_PERMIT_HOST', message: 'invalid permission hostname' };
       if (verdict === 'port') return { code: 'INVALID_PERMIT_PORT', message: 'invalid permission port' };
-      append(options, name === 'permitopen' ? 'permitOpen' : 'permitListen', spec);
+      if (name === 'permitopen') options.permitOpen = appended(options.permitOpen, spec);
+      else options.permitListen = appended(options.permitListen, spec);
       return null;
     }
     case 'tunnel': {
