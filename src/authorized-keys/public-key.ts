@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { err, ok, type Result } from '../common/result.js';
-import { decodeCanonicalBase64Into } from './base64.js';
+import { decodeCanonicalBase64Into, MAX_BASE64_CHARS } from './base64.js';
 import { parseCertificate, type CertificateDetails } from './certificate.js';
 import { parseKeyBody } from './key-body.js';
 import { blobKeyType, textKeyType, type KeyTypeInfo, type KeyTypeName } from './key-types.js';
@@ -16,7 +16,7 @@ export type { CertificateDetails } from './certificate.js';
  * The longest base64 key field psm reads. sshd has no limit; psm bounds it so a hostile line
  * costs bounded work (a 16384-bit RSA certificate with 256 long principals fits easily).
  */
-export const MAX_KEY_BASE64_CHARS = 128 * 1024;
+export const MAX_KEY_BASE64_CHARS = MAX_BASE64_CHARS;
 
 export interface PublicKey {
   readonly type: KeyTypeName;
@@ -51,7 +51,7 @@ export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
  * key keeps only its base64 text (ParsedKey.blob decodes a fresh copy). Certificates, whose
  * details keep views of the blob, are copied out of it.
  */
-const scratch = Buffer.alloc((MAX_KEY_BASE64_CHARS / 4) * 3);
+const scratch = new Uint8Array((MAX_KEY_BASE64_CHARS / 4) * 3);
 
 /**
  * Parses a key given as its text type name and base64 blob. Strict: canonical padded base64,
