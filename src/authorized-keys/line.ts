@@ -118,10 +118,16 @@ export interface ParsedLine {
 
 /** Every line of a file, each with its own verdict; a bad line never affects another. */
 export function parseAuthorizedKeysFile(data: Uint8Array | string): ParsedLine[] {
-  const text = typeof data === 'string' ? data : decodeWhole(data);
-  if (text === null) return decodeLines(data as Uint8Array).map((entry, index) => row(entry, index + 1));
-  // Lines are cut one at a time rather than split into a file-sized array first: less memory
-  // stays live while the file is parsed. A final line break does not start another line.
+  if (typeof data === 'string') return parseLines(data);
+  const text = decodeWhole(data);
+  return text === null ? decodeLines(data).map((entry, index) => row(entry, index + 1)) : parseLines(text);
+}
+
+/**
+ * Lines are cut one at a time rather than split into a file-sized array first: less memory
+ * stays live while the file is parsed. A final line break does not start another line.
+ */
+function parseLines(text: string): ParsedLine[] {
   const rows: ParsedLine[] = [];
   for (let start = 0, line = 1; start < text.length; line++) {
     let end = text.indexOf('\n', start);
