@@ -1,196 +1,393 @@
 /**
- * The on-curve test y^2 = x^3 - 3x + b (mod p) for the three NIST curves without BigInt.
+ * The curve equation y^2 = x^3 - 3x + b (mod p) of the NIST curves without BigInt.
  *
- * Why: each BigInt operation costs about 100 ns however small the numbers, and the check needs a
- * dozen of them plus the conversion from bytes, which made it the largest single cost of parsing
- * an authorized_keys line. Here numbers are 16-bit limbs in Float64Arrays: a limb product is
- * below 2^32, so whole columns of products (and sums of a few columns) stay exact below 2^53 and
- * no carry is needed inside the multiplication loops.
+ * Why: each BigInt operation costs 100-160 ns however small the numbers, and reading a coordinate
+ * into a BigInt about 400 ns, which made the check the largest single cost of parsing an
+ * authorized_keys line. Here numbers are 24-bit limbs in Float64Arrays (11, 16 and 22 limbs for
+ * P-256, P-384 and P-521), about half the multiply-adds of 16-bit limbs. A column of a product
+ * sums at most 22 limb products; with limbs below 1.25 * 2^24 in size (see reduceLoosely) that
+ * stays below 22 * 1.25^2 * 2^48 < 2^52.8, exact in a double, so products need no carries.
  *
- * Reduction uses that each p is a sum of a few signed powers of two (Solinas / Mersenne primes):
- * 2^(16L) and 2^bits are congruent to short signed sums of limb-aligned powers of two, so a high
- * limb is folded into lower limbs with a handful of additions. The BigInt version in
+ * Reduction uses that these primes are Solinas / Mersenne primes: 2^(24L) mod p (L limbs) and
+ * 2^bits mod p are sums of at most four signed powers of two, found from p when the module loads.
+ * A column k >= L is folded into lower columns as that sum moved up k - L limbs. 24 does not
+ * divide the exponents (2^264 = 2^232 - 2^200 - 2^104 + 2^8 mod p256), so a term lands on a limb
+ * times 2^(e mod 24), up to 2^16; each column is therefore split into its low 24 bits and the
+ * rest before it is folded, which keeps what is added below 2^45.
+ *
+ * On this kind of code the cost is loop steps and chains of dependent roundings more than
+ * arithmetic, hence the 4x4 blocks written out, the P-256 products written out in full, and
+ * carries taken in parallel except in the one exact pass at the end. The BigInt check in
  * ec-point-oracle.ts is the reference; a property test compares the two.
  */
-import type { CurveName } from './ec-point.js';
+import type { Curve } from './ec-point.js';
 
-/** Adds v * 2^(16 * limbs) (or v * 2^bits), as its congruent short sum, into cols from limb `at` up. */
-type Fold = (cols: Float64Array, at: number, v: number) => void;
+const LIMB_BITS = 24;
+const BASE = 2 ** LIMB_BITS;
+const INV_BASE = 2 ** -LIMB_BITS;
+/** Most terms of a fold: four for P-256 and P-384, one for P-521. */
+const FOLD_TERMS = 4;
+/**
+ * Largest multipliers the bounds allow: a split column's parts (below 2^29) times 2^16, and the
+ * first carry out of bit `bits` (below 2^37 for P-256) times 2^8, stay below 2^45.
+ */
+const MAX_WRAP_MULTIPLIER = 2 ** 16;
+const MAX_TOP_MULTIPLIER = 2 ** 8;
+/** Limb count of P-256, whose products are written out in full. */
+const P256_LIMBS = 11;
+/** Carry rounds after folding: two or three suffice, more means a bug. */
+const MAX_NORMALISE_ROUNDS = 8;
 
-interface FieldSpec {
-  /** Number of 16-bit limbs of a field element (the curve's fieldBytes / 2). */
-  readonly limbs: number;
-  /** Bits of p; the top limb holds bits - 16 * (limbs - 1) bits after normalising. */
-  readonly bits: number;
-  /**
-   * 2^(16 * limbs) and 2^bits mod p as straight-line additions: written out per curve because a
-   * loop over a table of terms measured three times slower in the fold.
-   */
-  readonly fold: Fold;
-  readonly foldCarry: Fold;
-  readonly p: bigint;
-  readonly b: bigint;
+/** v * (2^(24L) or 2^bits mod p) is added to cols[at + limb[i]] as v * multiplier[i]. */
+interface Fold {
+  /** How many of the FOLD_TERMS entries are used. */
+  readonly terms: number;
+  readonly limb: Int32Array;
+  readonly multiplier: Float64Array;
+  readonly highestLimb: number;
 }
-
-// 2^256 = 2^224 - 2^192 - 2^96 + 1 (mod p256): limbs 14, 12, 6 and 0.
-function foldP256(cols: Float64Array, at: number, v: number): void {
-  cols[at + 14] = cols[at + 14]! + v;
-  cols[at + 12] = cols[at + 12]! - v;
-  cols[at + 6] = cols[at + 6]! - v;
-  cols[at] = cols[at]! + v;
-}
-
-// 2^384 = 2^128 + 2^96 - 2^32 + 1 (mod p384): limbs 8, 6, 2 and 0.
-function foldP384(cols: Float64Array, at: number, v: number): void {
-  cols[at + 8] = cols[at + 8]! + v;
-  cols[at + 6] = cols[at + 6]! + v;
-  cols[at + 2] = cols[at + 2]! - v;
-  cols[at] = cols[at]! + v;
-}
-
-const SPECS: Readonly<Record<CurveName, FieldSpec>> = {
-  // p = 2^256 - 2^224 + 2^192 + 2^96 - 1, so 2^256 = 2^224 - 2^192 - 2^96 + 1 (mod p).
-  nistp256: {
-    limbs: 16,
-    bits: 256,
-    fold: foldP256,
-    foldCarry: foldP256,
-    p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
-    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
-  },
-  // p = 2^384 - 2^128 - 2^96 + 2^32 - 1, so 2^384 = 2^128 + 2^96 - 2^32 + 1 (mod p).
-  nistp384: {
-    limbs: 24,
-    bits: 384,
-    fold: foldP384,
-    foldCarry: foldP384,
-    p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
-    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
-  },
-  // p = 2^521 - 1: 2^521 = 1 and 2^528 = 2^7 (mod p); 66 bytes are 33 limbs, the top one 9 bits.
-  nistp521: {
-    limbs: 33,
-    bits: 521,
-    fold: (cols, at, v) => {
-      cols[at] = cols[at]! + 128 * v;
-    },
-    foldCarry: (cols, at, v) => {
-      cols[at] = cols[at]! + v;
-    },
-    p: (1n << 521n) - 1n,
-    b: 0x51953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
-  },
-};
 
 /** Per-curve constants and scratch space, allocated once (the check is synchronous). */
-interface Field {
-  readonly spec: FieldSpec;
+export interface Field {
+  readonly fieldBytes: number;
+  readonly limbs: number;
+  /** 2^bits as a multiple of the top limb's weight: the top limb keeps the bits below that. */
   readonly topBase: number;
+  /** Folds 2^(24 * limbs), the weight of the first column above the number. */
+  readonly wrap: Fold;
+  /** Folds 2^bits, the carry out of a normalised number. */
+  readonly top: Fold;
   readonly pLimbs: Float64Array;
   readonly bLimbs: Float64Array;
   readonly x: Float64Array;
   readonly y: Float64Array;
   readonly t: Float64Array;
   readonly cols: Float64Array;
+  /** cols = a * b, over all columns (the padded length for the loops). */
+  readonly product: (cols: Float64Array, a: Float64Array, b: Float64Array) => void;
+  /** cols += sign * a^2. */
+  readonly addSquare: (cols: Float64Array, a: Float64Array, sign: number) => void;
 }
 
-const BASE = 65536;
-
-function limbsOf(value: bigint, count: number): Float64Array {
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) out[i] = Number((value >> BigInt(16 * i)) & 0xffffn);
+/** value as signed powers of two in non-adjacent form: the fewest terms, so p's Solinas shape. */
+function signedPowers(value: bigint): Array<{ exponent: number; sign: number }> {
+  const out: Array<{ exponent: number; sign: number }> = [];
+  for (let exponent = 0; value !== 0n; exponent++, value >>= 1n) {
+    if ((value & 1n) === 0n) continue;
+    const sign = (value & 3n) === 1n ? 1 : -1;
+    out.push({ exponent, sign });
+    value -= BigInt(sign);
+  }
   return out;
 }
 
-function makeField(spec: FieldSpec): Field {
-  const l = spec.limbs;
+/** The fold of weight 2^e mod p; its terms must land below limb `belowLimb`. */
+function makeFold(p: bigint, e: number, belowLimb: number, maxMultiplier: number): Fold {
+  const terms = signedPowers((1n << BigInt(e)) % p);
+  const limb = new Int32Array(FOLD_TERMS);
+  const multiplier = new Float64Array(FOLD_TERMS);
+  if (terms.length > FOLD_TERMS) throw new Error(`ec-field: 2^${e} mod p has ${terms.length} terms (bug)`);
+  terms.forEach(({ exponent, sign }, i) => {
+    limb[i] = Math.floor(exponent / LIMB_BITS);
+    multiplier[i] = sign * 2 ** (exponent % LIMB_BITS);
+    if (limb[i]! >= belowLimb || Math.abs(multiplier[i]!) > maxMultiplier)
+      throw new Error(`ec-field: 2^${e} mod p does not fold within bounds (bug)`);
+  });
+  return { terms: terms.length, limb, multiplier, highestLimb: Math.max(...limb) };
+}
+
+function limbsOf(value: bigint, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = Number((value >> BigInt(LIMB_BITS * i)) & BigInt(BASE - 1));
+  return out;
+}
+
+export function makeField(curve: Curve): Field {
+  const l = Math.ceil((8 * curve.fieldBytes) / LIMB_BITS);
+  const w = 4 * Math.ceil(l / 4);
+  const written = l === P256_LIMBS;
   return {
-    spec,
-    topBase: 2 ** (spec.bits - 16 * (l - 1)),
-    pLimbs: limbsOf(spec.p, l),
-    bLimbs: limbsOf(spec.b, l),
-    x: new Float64Array(l),
-    y: new Float64Array(l),
-    t: new Float64Array(l),
-    cols: new Float64Array(2 * l),
+    fieldBytes: curve.fieldBytes,
+    limbs: l,
+    topBase: 2 ** (curve.bits - LIMB_BITS * (l - 1)),
+    // A column k + 1 is folded while k is being split (foldHighColumns), so it must land below k.
+    wrap: makeFold(curve.p, LIMB_BITS * l, l - 1, MAX_WRAP_MULTIPLIER),
+    top: makeFold(curve.p, curve.bits, l, MAX_TOP_MULTIPLIER),
+    pLimbs: limbsOf(curve.p, l),
+    bLimbs: limbsOf(curve.b, l),
+    x: new Float64Array(w),
+    y: new Float64Array(w),
+    t: new Float64Array(w),
+    cols: new Float64Array(2 * w),
+    product: written ? productP256 : (cols, a, b) => product(cols, a, b, w),
+    addSquare: written ? addSquareP256 : (cols, a, sign) => addSquare(cols, a, sign, w),
   };
 }
 
-const FIELDS: Readonly<Record<CurveName, Field>> = {
-  nistp256: makeField(SPECS.nistp256),
-  nistp384: makeField(SPECS.nistp384),
-  nistp521: makeField(SPECS.nistp521),
-};
-
-/** Big-endian bytes[start, start + 2 * out.length) into little-endian 16-bit limbs. */
-function readLimbs(bytes: Uint8Array, start: number, out: Float64Array): void {
-  const end = start + 2 * out.length;
-  for (let i = 0; i < out.length; i++) out[i] = (bytes[end - 2 * i - 2]! << 8) | bytes[end - 2 * i - 1]!;
+/** The big-endian number in bytes[start, start + size) as little-endian 24-bit limbs in out. */
+function readLimbs(bytes: Uint8Array, start: number, size: number, out: Float64Array): void {
+  let i = 0;
+  let end = start + size;
+  for (; end - 3 >= start; i++, end -= 3)
+    out[i] = (bytes[end - 3]! << 16) | (bytes[end - 2]! << 8) | bytes[end - 1]!;
+  // P-256: 32 bytes leave two for the top limb.
+  let top = 0;
+  for (let j = start; j < end; j++) top = (top << 8) | bytes[j]!;
+  if (i < out.length) out[i] = top;
 }
 
 /**
- * cols = a * b as column sums, one column at a time (product scanning: each column is summed in
- * a local and written once, which measured about twice as fast as adding into cols row by row).
- * No carries: see the header for why the sums stay exact.
+ * cols[i + j + k] += scale * (the k-th column of a[i, i + 4) * b[j, j + 4)): one 4x4 block of a
+ * product, written out with the eight limbs in locals. Loop steps, not arithmetic, are what cost
+ * here: for P-521 a product of such blocks measured 0.30 us against 0.39 us for a loop step per
+ * four multiply-adds and 0.95 us for one per multiply-add (product scanning).
  */
-function multiply(cols: Float64Array, a: Float64Array, b: Float64Array, l: number): void {
-  for (let k = 0; k < 2 * l - 1; k++) {
-    const first = k < l ? 0 : k - l + 1;
-    const last = k < l ? k : l - 1;
-    let sum = 0;
-    for (let i = first; i <= last; i++) sum += a[i]! * b[k - i]!;
-    cols[k] = sum;
-  }
-  cols[2 * l - 1] = 0;
+function addBlock(
+  cols: Float64Array,
+  a: Float64Array,
+  i: number,
+  b: Float64Array,
+  j: number,
+  scale: number,
+): void {
+  const a0 = a[i]!;
+  const a1 = a[i + 1]!;
+  const a2 = a[i + 2]!;
+  const a3 = a[i + 3]!;
+  const b0 = b[j]!;
+  const b1 = b[j + 1]!;
+  const b2 = b[j + 2]!;
+  const b3 = b[j + 3]!;
+  const at = i + j;
+  cols[at] = cols[at]! + scale * (a0 * b0);
+  cols[at + 1] = cols[at + 1]! + scale * (a0 * b1 + a1 * b0);
+  cols[at + 2] = cols[at + 2]! + scale * (a0 * b2 + a1 * b1 + a2 * b0);
+  cols[at + 3] = cols[at + 3]! + scale * (a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0);
+  cols[at + 4] = cols[at + 4]! + scale * (a1 * b3 + a2 * b2 + a3 * b1);
+  cols[at + 5] = cols[at + 5]! + scale * (a2 * b3 + a3 * b2);
+  cols[at + 6] = cols[at + 6]! + scale * (a3 * b3);
 }
 
-/** cols += sign * a^2, using a_i * a_j = a_j * a_i to do about half the multiplications. */
-function addSquare(cols: Float64Array, a: Float64Array, sign: number, l: number): void {
-  for (let k = 0; k < 2 * l - 1; k++) {
-    let sum = 0;
-    for (let i = k < l ? 0 : k - l + 1, j = k - i; i < j; i++, j--) sum += a[i]! * a[j]!;
-    sum *= 2;
-    if ((k & 1) === 0) sum += a[k >> 1]! * a[k >> 1]!;
-    cols[k] = cols[k]! + sign * sum;
+/** cols = a * b over the padded length w (a multiple of four; limbs past the number are 0). */
+function product(cols: Float64Array, a: Float64Array, b: Float64Array, w: number): void {
+  for (let k = 0; k < 2 * w; k++) cols[k] = 0;
+  for (let i = 0; i < w; i += 4) for (let j = 0; j < w; j += 4) addBlock(cols, a, i, b, j, 1);
+}
+
+/**
+ * cols += sign * a^2: a block off the diagonal stands for itself and its mirror image, so it is
+ * added twice and the mirror skipped, which saves about a third of the blocks.
+ */
+function addSquare(cols: Float64Array, a: Float64Array, sign: number, w: number): void {
+  for (let i = 0; i < w; i += 4) {
+    addBlock(cols, a, i, a, i, sign);
+    for (let j = i + 4; j < w; j += 4) addBlock(cols, a, i, a, j, 2 * sign);
   }
 }
 
 /**
- * Reduces the signed column sums cols[0, 2L) to a normalised number below 2^bits that is
- * congruent mod p, written to out. Columns are at most about 2^46 in size after folding.
+ * P-256 (5 of every 8 ECDSA keys in the bench's mix) gets its products written out in full with
+ * the limbs in locals: no loop and no loads inside the sums. A P-256 point takes 0.63-0.65 us
+ * with these against 0.80-0.82 us with the 4x4 blocks. Column k is the sum of a_i * b_(k-i); a
+ * square doubles the pairs i < j and adds a_(k/2)^2.
  */
-function reduce(f: Field, cols: Float64Array, out: Float64Array): void {
-  const { fold, foldCarry, limbs: l } = f.spec;
-  // Top down, so a fold landing on a still-high column is folded again in its turn.
-  for (let k = 2 * l - 1; k >= l; k--) {
+function productP256(cols: Float64Array, a: Float64Array, b: Float64Array): void {
+  const a0 = a[0]!;
+  const a1 = a[1]!;
+  const a2 = a[2]!;
+  const a3 = a[3]!;
+  const a4 = a[4]!;
+  const a5 = a[5]!;
+  const a6 = a[6]!;
+  const a7 = a[7]!;
+  const a8 = a[8]!;
+  const a9 = a[9]!;
+  const a10 = a[10]!;
+  const b0 = b[0]!;
+  const b1 = b[1]!;
+  const b2 = b[2]!;
+  const b3 = b[3]!;
+  const b4 = b[4]!;
+  const b5 = b[5]!;
+  const b6 = b[6]!;
+  const b7 = b[7]!;
+  const b8 = b[8]!;
+  const b9 = b[9]!;
+  const b10 = b[10]!;
+  cols[0] = a0 * b0;
+  cols[1] = a0 * b1 + a1 * b0;
+  cols[2] = a0 * b2 + a1 * b1 + a2 * b0;
+  cols[3] = a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+  cols[4] = a0 * b4 + a1 * b3 + a2 * b2 + a3 * b1 + a4 * b0;
+  cols[5] = a0 * b5 + a1 * b4 + a2 * b3 + a3 * b2 + a4 * b1 + a5 * b0;
+  cols[6] = a0 * b6 + a1 * b5 + a2 * b4 + a3 * b3 + a4 * b2 + a5 * b1 + a6 * b0;
+  cols[7] = a0 * b7 + a1 * b6 + a2 * b5 + a3 * b4 + a4 * b3 + a5 * b2 + a6 * b1 + a7 * b0;
+  cols[8] = a0 * b8 + a1 * b7 + a2 * b6 + a3 * b5 + a4 * b4 + a5 * b3 + a6 * b2 + a7 * b1 + a8 * b0;
+  cols[9] = a0 * b9 + a1 * b8 + a2 * b7 + a3 * b6 + a4 * b5 + a5 * b4 + a6 * b3 + a7 * b2 + a8 * b1 + a9 * b0;
+  cols[10] =
+    a0 * b10 +
+    a1 * b9 +
+    a2 * b8 +
+    a3 * b7 +
+    a4 * b6 +
+    a5 * b5 +
+    a6 * b4 +
+    a7 * b3 +
+    a8 * b2 +
+    a9 * b1 +
+    a10 * b0;
+  cols[11] =
+    a1 * b10 + a2 * b9 + a3 * b8 + a4 * b7 + a5 * b6 + a6 * b5 + a7 * b4 + a8 * b3 + a9 * b2 + a10 * b1;
+  cols[12] = a2 * b10 + a3 * b9 + a4 * b8 + a5 * b7 + a6 * b6 + a7 * b5 + a8 * b4 + a9 * b3 + a10 * b2;
+  cols[13] = a3 * b10 + a4 * b9 + a5 * b8 + a6 * b7 + a7 * b6 + a8 * b5 + a9 * b4 + a10 * b3;
+  cols[14] = a4 * b10 + a5 * b9 + a6 * b8 + a7 * b7 + a8 * b6 + a9 * b5 + a10 * b4;
+  cols[15] = a5 * b10 + a6 * b9 + a7 * b8 + a8 * b7 + a9 * b6 + a10 * b5;
+  cols[16] = a6 * b10 + a7 * b9 + a8 * b8 + a9 * b7 + a10 * b6;
+  cols[17] = a7 * b10 + a8 * b9 + a9 * b8 + a10 * b7;
+  cols[18] = a8 * b10 + a9 * b9 + a10 * b8;
+  cols[19] = a9 * b10 + a10 * b9;
+  cols[20] = a10 * b10;
+}
+
+function addSquareP256(cols: Float64Array, a: Float64Array, sign: number): void {
+  const a0 = a[0]!;
+  const a1 = a[1]!;
+  const a2 = a[2]!;
+  const a3 = a[3]!;
+  const a4 = a[4]!;
+  const a5 = a[5]!;
+  const a6 = a[6]!;
+  const a7 = a[7]!;
+  const a8 = a[8]!;
+  const a9 = a[9]!;
+  const a10 = a[10]!;
+  cols[0] = cols[0]! + sign * (a0 * a0);
+  cols[1] = cols[1]! + sign * (2 * a0 * a1);
+  cols[2] = cols[2]! + sign * (2 * a0 * a2 + a1 * a1);
+  cols[3] = cols[3]! + sign * (2 * (a0 * a3 + a1 * a2));
+  cols[4] = cols[4]! + sign * (2 * (a0 * a4 + a1 * a3) + a2 * a2);
+  cols[5] = cols[5]! + sign * (2 * (a0 * a5 + a1 * a4 + a2 * a3));
+  cols[6] = cols[6]! + sign * (2 * (a0 * a6 + a1 * a5 + a2 * a4) + a3 * a3);
+  cols[7] = cols[7]! + sign * (2 * (a0 * a7 + a1 * a6 + a2 * a5 + a3 * a4));
+  cols[8] = cols[8]! + sign * (2 * (a0 * a8 + a1 * a7 + a2 * a6 + a3 * a5) + a4 * a4);
+  cols[9] = cols[9]! + sign * (2 * (a0 * a9 + a1 * a8 + a2 * a7 + a3 * a6 + a4 * a5));
+  cols[10] = cols[10]! + sign * (2 * (a0 * a10 + a1 * a9 + a2 * a8 + a3 * a7 + a4 * a6) + a5 * a5);
+  cols[11] = cols[11]! + sign * (2 * (a1 * a10 + a2 * a9 + a3 * a8 + a4 * a7 + a5 * a6));
+  cols[12] = cols[12]! + sign * (2 * (a2 * a10 + a3 * a9 + a4 * a8 + a5 * a7) + a6 * a6);
+  cols[13] = cols[13]! + sign * (2 * (a3 * a10 + a4 * a9 + a5 * a8 + a6 * a7));
+  cols[14] = cols[14]! + sign * (2 * (a4 * a10 + a5 * a9 + a6 * a8) + a7 * a7);
+  cols[15] = cols[15]! + sign * (2 * (a5 * a10 + a6 * a9 + a7 * a8));
+  cols[16] = cols[16]! + sign * (2 * (a6 * a10 + a7 * a9) + a8 * a8);
+  cols[17] = cols[17]! + sign * (2 * (a7 * a10 + a8 * a9));
+  cols[18] = cols[18]! + sign * (2 * a8 * a10 + a9 * a9);
+  cols[19] = cols[19]! + sign * (2 * a9 * a10);
+  cols[20] = cols[20]! + sign * (a10 * a10);
+}
+
+/** cols[at + limb] += v * multiplier for each term (the carry fold, a few times per reduce). */
+function addFold(cols: Float64Array, at: number, v: number, fold: Fold): void {
+  for (let i = 0; i < fold.terms; i++)
+    cols[at + fold.limb[i]!] = cols[at + fold.limb[i]!]! + v * fold.multiplier[i]!;
+}
+
+/**
+ * Folds the columns k >= L of cols into lower ones, top down, so what lands on a still-high
+ * column is folded in its turn. Each column is split first into its low 24 bits (folded as
+ * weight 2^(24k)) and the rest (folded as weight 2^(24(k + 1)), landing below k: makeField
+ * checks that), which keeps every folded part times a multiplier up to 2^16 far below 2^53.
+ * The terms sit in locals: typed-array loads inside the loop cannot be hoisted by the compiler
+ * (cols might share their buffer), and P-521's single term skips the other three.
+ */
+function foldHighColumns(f: Field): void {
+  const { cols, limbs: l, wrap } = f;
+  const o0 = wrap.limb[0]!;
+  const o1 = wrap.limb[1]!;
+  const o2 = wrap.limb[2]!;
+  const o3 = wrap.limb[3]!;
+  const m0 = wrap.multiplier[0]!;
+  const m1 = wrap.multiplier[1]!;
+  const m2 = wrap.multiplier[2]!;
+  const m3 = wrap.multiplier[3]!;
+  const one = wrap.terms === 1;
+  for (let k = 2 * l - 2; k >= l; k--) {
     const v = cols[k]!;
-    if (v === 0) continue;
-    cols[k] = 0;
-    fold(cols, k - l, v);
+    const high = Math.floor(v * INV_BASE);
+    const low = v - high * BASE;
+    const at = k - l;
+    cols[at + o0] = cols[at + o0]! + low * m0;
+    cols[at + 1 + o0] = cols[at + 1 + o0]! + high * m0;
+    if (one) continue;
+    cols[at + o1] = cols[at + o1]! + low * m1;
+    cols[at + 1 + o1] = cols[at + 1 + o1]! + high * m1;
+    cols[at + o2] = cols[at + o2]! + low * m2;
+    cols[at + 1 + o2] = cols[at + 1 + o2]! + high * m2;
+    cols[at + o3] = cols[at + o3]! + low * m3;
+    cols[at + 1 + o3] = cols[at + 1 + o3]! + high * m3;
   }
-  // Normalise; fold the carry out of the top limb back in until none is left. Terminates within
-  // a few rounds: each round's carry is far smaller than the last, then at most +-1.
-  for (let round = 0; ; round++) {
+}
+
+/**
+ * One carry pass in which each limb's carry is taken from its own value before the carry from
+ * below is added: no chain of dependent roundings runs through the loop, so the processor
+ * overlaps them (a chained pass costs about 16 cycles a limb here). Limbs of up to 2^52.8 in
+ * size end within 2^29 of [0, 2^24), and a second pass brings that to 2^22.
+ */
+function carryInParallel(f: Field): void {
+  const { cols, limbs: l, top, topBase } = f;
+  let carry = 0;
+  for (let i = 0; i < l - 1; i++) {
+    const v = cols[i]!;
+    const out = Math.floor(v * INV_BASE);
+    cols[i] = v - out * BASE + carry;
+    carry = out;
+  }
+  const v = cols[l - 1]!;
+  const out = Math.floor(v / topBase);
+  cols[l - 1] = v - out * topBase + carry;
+  addFold(cols, 0, out, top);
+}
+
+/**
+ * Reduces the signed column sums cols[0, 2L - 1) (each below 2^52.8 in size) to L limbs of at
+ * most 2^24 + 2^22 in size, congruent mod p: small enough for the next product (a column of 22
+ * such products stays below 2^53) though not yet one exact number below 2^bits.
+ */
+function reduceLoosely(f: Field): void {
+  foldHighColumns(f);
+  carryInParallel(f);
+  carryInParallel(f);
+}
+
+/**
+ * Carries cols[0, L) exactly to the number below 2^bits they are congruent to, folding the carry
+ * out of bit `bits` back in until none is left. Each round's carry is far smaller than the last,
+ * then at most +-1 (a negative number wraps up through p). After the first round only the limbs
+ * the carry fold touched are out of range, so a round stops once it is past them with no carry.
+ */
+function normalise(f: Field): void {
+  const { cols, limbs: l, top, topBase } = f;
+  for (let round = 0, dirty = l; ; round++, dirty = top.highestLimb + 1) {
     let carry = 0;
-    for (let i = 0; i < l - 1; i++) {
+    let i = 0;
+    for (; i < l - 1 && (carry !== 0 || i < dirty); i++) {
       const v = cols[i]! + carry;
-      carry = Math.floor(v / BASE);
+      carry = Math.floor(v * INV_BASE);
       cols[i] = v - carry * BASE;
     }
-    const top = cols[l - 1]! + carry;
-    carry = Math.floor(top / f.topBase);
-    cols[l - 1] = top - carry * f.topBase;
-    if (carry === 0) break;
-    if (round > 8) throw new Error('ec-field: reduction did not settle (bug)');
-    foldCarry(cols, 0, carry);
+    if (i < l - 1) return;
+    const v = cols[l - 1]! + carry;
+    carry = Math.floor(v / topBase);
+    cols[l - 1] = v - carry * topBase;
+    if (carry === 0) return;
+    if (round >= MAX_NORMALISE_ROUNDS) throw new Error('ec-field: reduction did not settle (bug)');
+    addFold(cols, 0, carry, top);
   }
-  for (let i = 0; i < l; i++) out[i] = cols[i]!;
 }
 
 function isZeroOrP(f: Field, v: Float64Array): boolean {
   let zero = true;
   let isP = true;
-  for (let i = 0; i < v.length; i++) {
+  for (let i = 0; i < f.limbs; i++) {
     if (v[i] !== 0) zero = false;
     if (v[i] !== f.pLimbs[i]) isP = false;
   }
@@ -198,23 +395,24 @@ function isZeroOrP(f: Field, v: Float64Array): boolean {
 }
 
 /**
- * True when the coordinates in point[1, 1 + 2 * fieldBytes) satisfy the curve equation mod p.
- * The caller has checked the length and that x and y are below p.
+ * True when the big-endian coordinates in point[1, 1 + 2 * fieldBytes) satisfy the curve
+ * equation mod p. Any coordinates below 2^(8 * fieldBytes) give the exact answer; the range
+ * checks are the caller's.
  */
-export function isOnCurve(curve: CurveName, point: Uint8Array): boolean {
-  const f = FIELDS[curve];
-  const { x, y, t, cols } = f;
-  const l = f.spec.limbs;
-  readLimbs(point, 1, x);
-  readLimbs(point, 1 + 2 * l, y);
-  cols.fill(0);
-  addSquare(cols, x, 1, l);
-  reduce(f, cols, t);
-  t[0] = t[0]! - 3; // x^2 - 3, limb 0 may go negative; mulAdd and reduce take signed limbs.
-  multiply(cols, t, x, l);
-  addSquare(cols, y, -1, l);
+export function curveEquationHolds(f: Field, point: Uint8Array): boolean {
+  const { x, y, t, cols, limbs: l, fieldBytes } = f;
+  readLimbs(point, 1, fieldBytes, x);
+  readLimbs(point, 1 + fieldBytes, fieldBytes, y);
+  for (let k = 0; k < cols.length; k++) cols[k] = 0;
+  f.addSquare(cols, x, 1);
+  reduceLoosely(f);
+  for (let i = 0; i < l; i++) t[i] = cols[i]!;
+  t[0] = t[0]! - 3; // x^2 - 3: limb 0 may go a little further negative, within the bounds.
+  f.product(cols, t, x);
+  f.addSquare(cols, y, -1);
   for (let i = 0; i < l; i++) cols[i] = cols[i]! + f.bLimbs[i]!;
-  reduce(f, cols, t);
-  // t is below 2^bits < 2p, so it is 0 mod p exactly when it is 0 or p.
-  return isZeroOrP(f, t);
+  reduceLoosely(f);
+  normalise(f);
+  // cols[0, L) is now below 2^bits < 2p, so it is 0 mod p exactly when it is 0 or p.
+  return isZeroOrP(f, cols);
 }

@@ -1,18 +1,19 @@
 /**
- * The ECDSA public-point check on bytes and 16-bit limbs (ec-point.ts, ec-field.ts) against the
+ * The ECDSA public-point check on bytes and 24-bit limbs (ec-point.ts, ec-field.ts) against the
  * plain BigInt reference (ec-point-oracle.ts): the same verdict on valid points made by
- * node:crypto, on random bytes, on coordinates next to p and the order n, and on valid points
- * with bytes changed. The limb arithmetic is also compared alone, on all three curves.
+ * node:crypto, on random bytes, on bytes drawn mostly from 0x00/0xff and their neighbours, on
+ * coordinates next to p, the order n, limb boundaries and 2^bits, and on valid points with bytes
+ * changed. The limb arithmetic is also compared alone, on all three curves, including points on
+ * the curve whose x sits at those edges (where the product columns are largest).
  */
 import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isOnCurve } from '../../src/authorized-keys/ec-field.js';
 import {
   isValidPublicPointBigInt,
   satisfiesCurveEquationBigInt,
 } from '../../src/authorized-keys/ec-point-oracle.js';
-import { CURVES, isValidPublicPoint, type CurveName } from '../../src/authorized-keys/ec-point.js';
+import { CURVES, isOnCurve, isValidPublicPoint, type CurveName } from '../../src/authorized-keys/ec-point.js';
 
 const RUNS = 10_000;
 const POOL = 64;
@@ -39,11 +40,55 @@ function bytesOf(value: bigint, size: number): Uint8Array {
   return Buffer.from(masked.toString(16).padStart(2 * size, '0'), 'hex');
 }
 
-/** Points of the right length whose x or y (or both) sit next to p or n, or at 0 and all ones. */
+/** The limb width of ec-field.ts: the edges below include its limb boundaries. */
+const LIMB_BITS = 24;
+
+/**
+ * Coordinates next to p and n, at 0 and all ones, just below and at 2^bits and 2^(bits - 1), and
+ * at the limb boundaries 2^(24k) - 1, 2^(24k) and p - 2^(24k): every limb 0, full or p's own.
+ */
 function edgeCoordinates(curve: CurveName): bigint[] {
-  const { p, n, fieldBytes } = CURVES[curve];
+  const { p, n, fieldBytes, bits } = CURVES[curve];
   const all = (1n << BigInt(8 * fieldBytes)) - 1n;
-  return [p - 1n, p, p + 1n, n - 2n, n - 1n, n, n + 1n, 0n, 1n, 3n, all, all - 1n];
+  const top = 1n << BigInt(bits);
+  const edges = [p - 1n, p, p + 1n, n - 2n, n - 1n, n, n + 1n, 0n, 1n, 3n, all, all - 1n];
+  edges.push(top - 1n, top - 2n, top, top >> 1n, (top >> 1n) - 1n);
+  for (let k = 1; LIMB_BITS * k < 8 * fieldBytes; k++) {
+    const boundary = 1n << BigInt(LIMB_BITS * k);
+    edges.push(boundary - 1n, boundary, p - boundary);
+  }
+  return edges.filter((v) => v >= 0n && v <= all);
+}
+
+function modPow(base: bigint, exponent: bigint, m: bigint): bigint {
+  let result = 1n;
+  for (let b = base % m, e = exponent; e > 0n; e >>= 1n, b = (b * b) % m)
+    if (e & 1n) result = (result * b) % m;
+  return result;
+}
+
+/**
+ * Points on the curve with x at each edge coordinate below p (where x^3 - 3x + b is a square):
+ * y = rhs^((p + 1) / 4), as p = 3 mod 4 on all three curves. Each comes with y, p - y, and
+ * y + p while that still fits the field size (a non-reduced y, on the curve mod p all the same).
+ */
+function edgePointsOnCurve(curve: CurveName): Array<{ x: bigint; y: bigint }> {
+  const { p, b, fieldBytes } = CURVES[curve];
+  const all = (1n << BigInt(8 * fieldBytes)) - 1n;
+  const out: Array<{ x: bigint; y: bigint }> = [];
+  for (const x of edgeCoordinates(curve)) {
+    if (x >= p) continue;
+    const rhs = (((x * x * x - 3n * x + b) % p) + p) % p;
+    const y = modPow(rhs, (p + 1n) / 4n, p);
+    if ((y * y) % p !== rhs) continue;
+    for (const candidate of [y, p - y, y + p]) if (candidate <= all) out.push({ x, y: candidate });
+  }
+  return out;
+}
+
+function pointOf(curve: CurveName, x: bigint, y: bigint): Uint8Array {
+  const size = CURVES[curve].fieldBytes;
+  return Buffer.concat([Buffer.from([4]), bytesOf(x, size), bytesOf(y, size)]);
 }
 
 function pointArbitrary(curve: CurveName, pool: readonly Uint8Array[]): fc.Arbitrary<Uint8Array> {
@@ -78,8 +123,16 @@ function pointArbitrary(curve: CurveName, pool: readonly Uint8Array[]): fc.Arbit
       if (twice) out[second] = out[second]! ^ mask;
       return out;
     });
+  // Mostly 0x00 and 0xff and their neighbours: long runs of full or empty limbs, top bits set.
+  const extremeByte = fc.oneof(
+    fc.constantFrom(0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff),
+    fc.integer({ min: 0, max: 255 }),
+  );
+  const extreme = fc
+    .array(extremeByte, { minLength: 2 * size, maxLength: 2 * size })
+    .map((xy) => Buffer.from([4, ...xy]));
   const wrongLength = fc.uint8Array({ minLength: 0, maxLength: 2 * size + 3 });
-  return fc.oneof(valid, random, edged, negated, mutated, wrongLength);
+  return fc.oneof(valid, random, edged, negated, mutated, extreme, wrongLength);
 }
 
 describe.each(CURVE_LIST)('ECDSA point check on %s', (curve, jwkCurve) => {
@@ -98,6 +151,32 @@ describe.each(CURVE_LIST)('ECDSA point check on %s', (curve, jwkCurve) => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('limb arithmetic agrees with BigInt on every pair of edge coordinates', () => {
+    const edges = edgeCoordinates(curve);
+    for (const x of edges)
+      for (const y of edges) {
+        const point = pointOf(curve, x, y);
+        expect(isOnCurve(curve, point), `x=${x.toString(16)} y=${y.toString(16)}`).toBe(
+          satisfiesCurveEquationBigInt(curve, point),
+        );
+        expect(isValidPublicPoint(curve, point)).toBe(isValidPublicPointBigInt(curve, point));
+      }
+  });
+
+  it('limb arithmetic finds the points on the curve whose x sits at an edge', () => {
+    const points = edgePointsOnCurve(curve);
+    // About half of the x values have a y; the edges must not all be skipped.
+    expect(points.length).toBeGreaterThan(10);
+    for (const { x, y } of points) {
+      const point = pointOf(curve, x, y);
+      expect(isOnCurve(curve, point), `x=${x.toString(16)} y=${y.toString(16)}`).toBe(true);
+      expect(isValidPublicPoint(curve, point)).toBe(isValidPublicPointBigInt(curve, point));
+      // One bit off in y moves the point off the curve.
+      const bent = pointOf(curve, x, y ^ 1n);
+      expect(isOnCurve(curve, bent)).toBe(false);
+    }
   });
 
   it('limb arithmetic agrees with BigInt on the curve equation, any coordinates', () => {
