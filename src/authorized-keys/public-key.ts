@@ -36,8 +36,16 @@ export interface PublicKey {
 }
 
 export function sha256Fingerprint(blob: Uint8Array): string {
-  // A sha256 digest is 32 bytes: 44 base64 characters, the last one padding.
-  return `SHA256:${hash('sha256', blob, 'base64').slice(0, 43)}`;
+  return fingerprintOfDigest(sha256Base64(blob));
+}
+
+/** Padded base64 of sha256(blob): 44 characters, the last one "=". */
+function sha256Base64(blob: Uint8Array): string {
+  return hash('sha256', blob, 'base64');
+}
+
+function fingerprintOfDigest(digestBase64: string): string {
+  return `SHA256:${digestBase64.slice(0, 43)}`;
 }
 
 /** Same key as sshd's sshkey_equal sees it: same type, and the same key (or the same certificate). */
@@ -93,43 +101,51 @@ function parseTypedKey(
   const bodyStart = reader.position;
   let bits: number;
   let cert: CertificateDetails | undefined;
-  let fingerprint: string;
+  let digest: string;
   if (info.certificate) {
     const parsed = parseCertificate(blob, reader, info.algorithm);
     if (!parsed.ok) return parsed;
     bits = parsed.value.bits;
     cert = parsed.value.details;
     // ssh-keygen -l fingerprints a certificate by its plain key (sshkey_fingerprint forces plain).
-    fingerprint = sha256Fingerprint(plainBlob(info.plain, parsed.value.plainBody));
+    digest = sha256Base64(plainBlob(info.plain, parsed.value.plainBody));
   } else {
     const parsed = parseKeyBody(reader, info.algorithm);
     if (!parsed.ok) return parsed;
     if (reader.remaining !== 0) return err(keyError('TRAILING_DATA', 'key blob: bytes after the key'));
     bits = parsed.value.bits;
     // ssh-keygen and sshd fingerprint the key as they re-encode it, with its canonical type name.
-    fingerprint = sha256Fingerprint(exactInner ? blob : plainBlob(info.name, blob.subarray(bodyStart)));
+    digest = sha256Base64(exactInner ? blob : plainBlob(info.name, blob.subarray(bodyStart)));
   }
-  return ok(new ParsedKey(info.name, base64, bits, fingerprint, cert));
+  return ok(new ParsedKey(info.name, base64, bits, digest, cert));
 }
 
 /**
  * A parsed key. `blob` is decoded again from `base64` on each read (a fresh copy), so a parsed
- * file does not keep a second copy of every key alive; own properties are plain data, so deep
- * equality and JSON see the same fields as for an object literal (minus `blob`).
+ * file does not keep a second copy of every key alive, and `fingerprint` is spelled out from the
+ * stored digest on each read: one string kept per key instead of three (a parsed file's objects
+ * are what the garbage collector copies). Other own properties are plain data, so deep equality
+ * and JSON see the same fields as for an object literal, minus those two.
  */
 class ParsedKey implements PublicKey {
   readonly certificate: boolean;
   declare readonly cert?: CertificateDetails;
+  readonly #digest: string;
 
   constructor(
     readonly type: KeyTypeName,
     readonly base64: string,
     readonly bits: number,
-    readonly fingerprint: string,
+    digestBase64: string,
     cert: CertificateDetails | undefined,
   ) {
+    this.#digest = digestBase64;
     this.certificate = cert !== undefined;
     if (cert !== undefined) this.cert = cert;
+  }
+
+  get fingerprint(): string {
+    return fingerprintOfDigest(this.#digest);
   }
 
   get blob(): Uint8Array {
