@@ -9,6 +9,7 @@ export {
 export {
   parseAuthorizedKeysLine,
   parseAuthorizedKeysFile,
+  authorizedKeysFileLines,
   MAX_LINE_LENGTH,
   type AuthorizedKeysEntry,
   type ParsedLine,

@@ -118,24 +118,33 @@ export interface ParsedLine {
 
 /** Every line of a file, each with its own verdict; a bad line never affects another. */
 export function parseAuthorizedKeysFile(data: Uint8Array | string): ParsedLine[] {
-  if (typeof data === 'string') return parseLines(data);
-  const text = decodeWhole(data);
-  return text === null ? decodeLines(data).map((entry, index) => row(entry, index + 1)) : parseLines(text);
+  return Array.from(authorizedKeysFileLines(data));
 }
 
 /**
- * Lines are cut one at a time rather than split into a file-sized array first: less memory
- * stays live while the file is parsed. A final line break does not start another line.
+ * The lines of parseAuthorizedKeysFile, parsed one at a time as they are asked for: a caller that
+ * handles each line and lets it go (psm keys inspect) holds one line's objects at a time instead
+ * of the whole file's, which also spares the garbage collector from copying them all. A final
+ * line break does not start another line.
  */
-function parseLines(text: string): ParsedLine[] {
-  const rows: ParsedLine[] = [];
+export function* authorizedKeysFileLines(data: Uint8Array | string): Generator<ParsedLine, void, undefined> {
+  let text: string;
+  if (typeof data === 'string') text = data;
+  else {
+    const decoded = decodeWhole(data);
+    if (decoded === null) {
+      let line = 1;
+      for (const entry of decodeLines(data)) yield row(entry, line++);
+      return;
+    }
+    text = decoded;
+  }
   for (let start = 0, line = 1; start < text.length; line++) {
     let end = text.indexOf('\n', start);
     if (end === -1) end = text.length;
-    rows.push(row(text.slice(start, end), line));
+    yield row(text.slice(start, end), line);
     start = end + 1;
   }
-  return rows;
 }
 
 function row(entry: string | AuthorizedKeysError, line: number): ParsedLine {

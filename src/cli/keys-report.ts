@@ -82,25 +82,23 @@ function describeError(
   return `${error.code}: ${error.message}${where}`;
 }
 
-export function authorizedKeysTable(rows: readonly ParsedLine[], invalid: number): string[] {
-  const out = ['LINE  KIND     TYPE                                  BITS  FINGERPRINT / ERROR'];
-  let keys = 0;
-  for (const row of rows) {
-    const number = String(row.line).padEnd(5);
-    if (!row.result.ok) {
-      out.push(`${number} invalid  ${describeError(row.result.error)}`);
-      continue;
-    }
-    const entry = row.result.value;
-    if (entry.kind !== 'key') continue;
-    keys++;
-    out.push(
-      `${number} key      ${entry.key.type.padEnd(37)} ${String(entry.key.bits).padEnd(5)} ${entry.key.fingerprint}`,
-      `                 options: ${describeOptions(entry.options)}${entry.comment === null ? '' : `  comment: ${entry.comment}`}`,
-    );
-  }
-  out.push(`${rows.length} lines: ${keys} keys, ${invalid} invalid`);
-  return out;
+export const AUTHORIZED_KEYS_TABLE_HEADER =
+  'LINE  KIND     TYPE                                  BITS  FINGERPRINT / ERROR';
+
+/** The table's lines for one parsed line: two for a key, one for an invalid line, none otherwise. */
+export function authorizedKeysTableRows(row: ParsedLine): string[] {
+  const number = String(row.line).padEnd(5);
+  if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
+  const entry = row.result.value;
+  if (entry.kind !== 'key') return [];
+  return [
+    `${number} key      ${entry.key.type.padEnd(37)} ${String(entry.key.bits).padEnd(5)} ${entry.key.fingerprint}`,
+    `                 options: ${describeOptions(entry.options)}${entry.comment === null ? '' : `  comment: ${entry.comment}`}`,
+  ];
+}
+
+export function authorizedKeysTableSummary(lines: number, keys: number, invalid: number): string {
+  return `${lines} lines: ${keys} keys, ${invalid} invalid`;
 }
 
 export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown> {

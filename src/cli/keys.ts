@@ -112,15 +112,26 @@ class ChunkedWriter {
   }
 }
 
+/**
+ * Streams: each line is parsed, printed and let go, so a large file costs its text in memory and
+ * not all of its parsed lines (and the collector does not copy them all).
+ */
 async function inspectAuthorizedKeys(io: CliIo, data: Uint8Array, json: boolean): Promise<number> {
-  const { parseAuthorizedKeysFile } = await import('../authorized-keys/index.js');
-  const { authorizedKeysJson, authorizedKeysTable } = await import('./keys-report.js');
+  const { authorizedKeysFileLines } = await import('../authorized-keys/index.js');
+  const report = await import('./keys-report.js');
   const out = new ChunkedWriter(io);
+  let lines = 0;
+  let keys = 0;
   let invalid = 0;
-  const rows = parseAuthorizedKeysFile(data);
-  for (const row of rows) if (!row.result.ok) invalid++;
-  if (json) for (const row of rows) out.line(JSON.stringify(authorizedKeysJson(row)));
-  else for (const text of authorizedKeysTable(rows, invalid)) out.line(text);
+  if (!json) out.line(report.AUTHORIZED_KEYS_TABLE_HEADER);
+  for (const row of authorizedKeysFileLines(data)) {
+    lines++;
+    if (!row.result.ok) invalid++;
+    else if (row.result.value.kind === 'key') keys++;
+    if (json) out.line(JSON.stringify(report.authorizedKeysJson(row)));
+    else for (const text of report.authorizedKeysTableRows(row)) out.line(text);
+  }
+  if (!json) out.line(report.authorizedKeysTableSummary(lines, keys, invalid));
   out.flush();
   return invalid;
 }
