@@ -34,12 +34,21 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 /** Parses a whole file; never throws on bad input. A final `\n` does not start another line. */
 export function parseKnownHostsFile(data: Uint8Array | string): KnownHostsFileLine[] {
-  const cache: KeyFieldCache = new Map();
-  return typeof data === 'string' ? parseText(data, cache) : parseBytes(data, cache);
+  return Array.from(knownHostsFileLines(data));
 }
 
-function parseBytes(data: Uint8Array, cache: KeyFieldCache): KnownHostsFileLine[] {
-  const out: KnownHostsFileLine[] = [];
+/**
+ * The lines of parseKnownHostsFile, parsed one at a time as they are iterated (psm keys inspect
+ * prints each and lets it go). Repeated key fields are still parsed once per file.
+ */
+export function knownHostsFileLines(
+  data: Uint8Array | string,
+): Generator<KnownHostsFileLine, void, undefined> {
+  const cache: KeyFieldCache = new Map();
+  return typeof data === 'string' ? textLines(data, cache) : byteLines(data, cache);
+}
+
+function* byteLines(data: Uint8Array, cache: KeyFieldCache): Generator<KnownHostsFileLine, void, undefined> {
   let start = 0;
   let number = 0;
   while (start < data.length) {
@@ -49,7 +58,7 @@ function parseBytes(data: Uint8Array, cache: KeyFieldCache): KnownHostsFileLine[
     const bytes = data.subarray(start, end);
     start = end + 1;
     if (bytes.length > MAX_KNOWN_HOSTS_LINE_BYTES) {
-      out.push(tooLong(number, bytes.length));
+      yield tooLong(number, bytes.length);
       continue;
     }
     let text: string;
@@ -57,25 +66,25 @@ function parseBytes(data: Uint8Array, cache: KeyFieldCache): KnownHostsFileLine[
       text = strictUtf8.decode(bytes);
     } catch {
       const shown = lossyUtf8.decode(bytes);
-      out.push(failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8'));
+      yield failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8');
       continue;
     }
-    out.push(parseNumbered(number, text, cache));
+    yield parseNumbered(number, text, cache);
   }
-  return out;
 }
 
-function parseText(data: string, cache: KeyFieldCache): KnownHostsFileLine[] {
-  const lines = data.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((text, index) => {
-    const number = index + 1;
+function* textLines(data: string, cache: KeyFieldCache): Generator<KnownHostsFileLine, void, undefined> {
+  for (let start = 0, number = 1; start < data.length; number++) {
+    let end = data.indexOf('\n', start);
+    if (end < 0) end = data.length;
+    const text = data.slice(start, end);
+    start = end + 1;
     const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > MAX_KNOWN_HOSTS_LINE_BYTES) return tooLong(number, bytes);
-    if (LONE_SURROGATE.test(text))
-      return failed(number, text, 'INVALID_UTF8', 'line has an unpaired surrogate (not valid UTF-8)');
-    return parseNumbered(number, text, cache);
-  });
+    if (bytes > MAX_KNOWN_HOSTS_LINE_BYTES) yield tooLong(number, bytes);
+    else if (LONE_SURROGATE.test(text))
+      yield failed(number, text, 'INVALID_UTF8', 'line has an unpaired surrogate (not valid UTF-8)');
+    else yield parseNumbered(number, text, cache);
+  }
 }
 
 function parseNumbered(line: number, text: string, cache: KeyFieldCache): KnownHostsFileLine {

@@ -118,22 +118,21 @@ export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown>
   };
 }
 
-export function knownHostsTable(rows: readonly KnownHostsFileLine[], invalid: number): string[] {
-  const out = ['LINE  KIND     HOSTS / ERROR'];
-  let entries = 0;
-  for (const row of rows) {
-    const number = String(row.line).padEnd(5);
-    if (!row.result.ok) {
-      out.push(`${number} invalid  ${describeError(row.result.error)}`);
-      continue;
-    }
-    const value = row.result.value;
-    if (value.kind !== 'entry') continue;
-    entries++;
-    const marker = value.marker === null ? '' : `@${value.marker} `;
-    out.push(`${number} entry    ${marker}${serializeHostField(value.hosts)}`);
-    out.push(`                 ${value.key.type} ${value.key.bits} ${value.key.fingerprint}`);
-  }
-  out.push(`${rows.length} lines: ${entries} entries, ${invalid} invalid`);
-  return out;
+export const KNOWN_HOSTS_TABLE_HEADER = 'LINE  KIND     HOSTS / ERROR';
+
+/** The table's lines for one parsed line: two for an entry, one for an invalid line, none otherwise. */
+export function knownHostsTableRows(row: KnownHostsFileLine): string[] {
+  const number = String(row.line).padEnd(5);
+  if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
+  const value = row.result.value;
+  if (value.kind !== 'entry') return [];
+  const marker = value.marker === null ? '' : `@${value.marker} `;
+  return [
+    `${number} entry    ${marker}${serializeHostField(value.hosts)}`,
+    `                 ${value.key.type} ${value.key.bits} ${value.key.fingerprint}`,
+  ];
+}
+
+export function knownHostsTableSummary(lines: number, entries: number, invalid: number): string {
+  return `${lines} lines: ${entries} entries, ${invalid} invalid`;
 }

@@ -136,15 +136,23 @@ async function inspectAuthorizedKeys(io: CliIo, data: Uint8Array, json: boolean)
   return invalid;
 }
 
+/** Streams like inspectAuthorizedKeys. */
 async function inspectKnownHosts(io: CliIo, data: Uint8Array, json: boolean): Promise<number> {
-  const { parseKnownHostsFile } = await import('../authorized-keys/known-hosts.js');
-  const { knownHostsJson, knownHostsTable } = await import('./keys-report.js');
+  const { knownHostsFileLines } = await import('../authorized-keys/known-hosts.js');
+  const report = await import('./keys-report.js');
   const out = new ChunkedWriter(io);
-  const rows = parseKnownHostsFile(data);
+  let lines = 0;
+  let entries = 0;
   let invalid = 0;
-  for (const row of rows) if (!row.result.ok) invalid++;
-  if (json) for (const row of rows) out.line(JSON.stringify(knownHostsJson(row)));
-  else for (const text of knownHostsTable(rows, invalid)) out.line(text);
+  if (!json) out.line(report.KNOWN_HOSTS_TABLE_HEADER);
+  for (const row of knownHostsFileLines(data)) {
+    lines++;
+    if (!row.result.ok) invalid++;
+    else if (row.result.value.kind === 'entry') entries++;
+    if (json) out.line(JSON.stringify(report.knownHostsJson(row)));
+    else for (const text of report.knownHostsTableRows(row)) out.line(text);
+  }
+  if (!json) out.line(report.knownHostsTableSummary(lines, entries, invalid));
   out.flush();
   return invalid;
 }
