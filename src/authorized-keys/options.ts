@@ -37,18 +37,27 @@ type OptionsBuilder = { -readonly [K in keyof KeyOptions]: KeyOptions[K] };
 
 const NO_ENTRIES: readonly string[] = Object.freeze([]);
 const NO_CANDIDATES: readonly Candidate[] = [];
+/** Each permit's bit in a permit mask. */
+const PERMIT_BIT: Readonly<Record<keyof KeyPermissions, number>> = {
+  portForwarding: 1,
+  agentForwarding: 2,
+  x11Forwarding: 4,
+  pty: 8,
+  userRc: 16,
+};
+
 /**
- * Every combination of the five permits, as shared frozen objects indexed by a bit mask (bit 0
- * port forwarding ... bit 4 user-rc): a flag picks another entry instead of copying the object,
- * and parsed lines share them (spreading a frozen object took V8's slow path).
+ * Every combination of the five permits, as shared frozen objects indexed by their mask: a flag
+ * picks another entry instead of copying the object, and parsed lines share them (spreading a
+ * frozen object took V8's slow path).
  */
 const PERMIT_SETS: readonly KeyPermissions[] = Array.from({ length: 32 }, (_, mask) =>
   Object.freeze({
-    portForwarding: (mask & 1) !== 0,
-    agentForwarding: (mask & 2) !== 0,
-    x11Forwarding: (mask & 4) !== 0,
-    pty: (mask & 8) !== 0,
-    userRc: (mask & 16) !== 0,
+    portForwarding: (mask & PERMIT_BIT.portForwarding) !== 0,
+    agentForwarding: (mask & PERMIT_BIT.agentForwarding) !== 0,
+    x11Forwarding: (mask & PERMIT_BIT.x11Forwarding) !== 0,
+    pty: (mask & PERMIT_BIT.pty) !== 0,
+    userRc: (mask & PERMIT_BIT.userRc) !== 0,
   }),
 );
 const ALL_PERMITTED = PERMIT_SETS[31]!;
@@ -56,17 +65,18 @@ const NONE_PERMITTED = PERMIT_SETS[0]!;
 
 function permitMask(p: KeyPermissions): number {
   return (
-    (p.portForwarding ? 1 : 0) |
-    (p.agentForwarding ? 2 : 0) |
-    (p.x11Forwarding ? 4 : 0) |
-    (p.pty ? 8 : 0) |
-    (p.userRc ? 16 : 0)
+    (p.portForwarding ? PERMIT_BIT.portForwarding : 0) |
+    (p.agentForwarding ? PERMIT_BIT.agentForwarding : 0) |
+    (p.x11Forwarding ? PERMIT_BIT.x11Forwarding : 0) |
+    (p.pty ? PERMIT_BIT.pty : 0) |
+    (p.userRc ? PERMIT_BIT.userRc : 0)
   );
 }
 
-/** `p` with one permit (by its bit) set or cleared. */
-function withPermit(p: KeyPermissions, bit: number, value: boolean): KeyPermissions {
+/** `p` with one permit set or cleared. */
+function withPermit(p: KeyPermissions, permit: keyof KeyPermissions, value: boolean): KeyPermissions {
   const mask = permitMask(p);
+  const bit = PERMIT_BIT[permit];
   return PERMIT_SETS[value ? mask | bit : mask & ~bit]!;
 }
 
@@ -192,13 +202,13 @@ function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
       options.certAuthority = true;
       return;
     case 'port-forwarding':
-      options.permit = withPermit(options.permit, 1, value);
+      options.permit = withPermit(options.permit, 'portForwarding', value);
       return;
     case 'agent-forwarding':
-      options.permit = withPermit(options.permit, 2, value);
+      options.permit = withPermit(options.permit, 'agentForwarding', value);
       return;
     case 'x11-forwarding':
-      options.permit = withPermit(options.permit, 4, value);
+      options.permit = withPermit(options.permit, 'x11Forwarding', value);
       return;
     case 'touch-required':
       options.noTouchRequired = !value;
@@ -207,10 +217,10 @@ function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
       options.verifyRequired = value;
       return;
     case 'pty':
-      options.permit = withPermit(options.permit, 8, value);
+      options.permit = withPermit(options.permit, 'pty', value);
       return;
     case 'user-rc':
-      options.permit = withPermit(options.permit, 16, value);
+      options.permit = withPermit(options.permit, 'userRc', value);
       return;
   }
 }

@@ -86,7 +86,7 @@ function parseTypedKey(
   const length = decodeCanonicalBase64Into(base64, scratch);
   if (length < 0) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
   const view = scratch.subarray(0, length);
-  const blob = info.certificate ? Buffer.from(view) : view; // Buffer.from copies; a Buffer's slice would not
+  const blob = info.certificate ? Buffer.from(view) : view; // a certificate gets a copy (see scratch)
   const reader = new SshReader(blob);
   // sshd compares resolved types, so aliases and (inside blobs) short names are the same type.
   const exactInner = reader.skipStringEqual(info.name);
