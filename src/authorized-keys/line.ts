@@ -172,26 +172,24 @@ function decodeWhole(bytes: Uint8Array): string | null {
 }
 
 /** UTF-8 is checked per line, so one bad byte makes only its own line invalid. */
-function decodeLines(bytes: Uint8Array): Array<string | AuthorizedKeysError> {
-  const out: Array<string | AuthorizedKeysError> = [];
+function* decodeLines(bytes: Uint8Array): Generator<string | AuthorizedKeysError, void, undefined> {
   let start = 0;
   while (start < bytes.length) {
     let end = bytes.indexOf(10, start);
     if (end === -1) end = bytes.length;
     const slice = bytes.subarray(start, end);
     if (slice.length > MAX_LINE_LENGTH * 4) {
-      out.push(
-        akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1),
+      yield akError(
+        'LINE_TOO_LONG',
+        `line is longer than ${MAX_LINE_LENGTH} characters`,
+        MAX_LINE_LENGTH + 1,
       );
     } else {
       const bad = firstInvalidUtf8(slice);
-      out.push(
-        bad === -1 ? decoder.decode(slice) : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1),
-      );
+      yield bad === -1 ? decoder.decode(slice) : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1);
     }
     start = end + 1;
   }
-  return out;
 }
 
 /** Index of the first byte that is not part of well-formed UTF-8 (RFC 3629), or -1. Linear. */

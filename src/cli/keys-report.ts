@@ -82,11 +82,28 @@ function describeError(
   return `${error.code}: ${error.message}${where}`;
 }
 
-export const AUTHORIZED_KEYS_TABLE_HEADER =
-  'LINE  KIND     TYPE                                  BITS  FINGERPRINT / ERROR';
+/**
+ * How inspect reports one file format, a line at a time: the JSON object of a line, or the table
+ * (a header, each line's rows, a summary that counts the lines holding a key).
+ */
+export interface LineReport<Row extends { readonly result: { readonly ok: boolean } }> {
+  readonly tableHeader: string;
+  json(row: Row): unknown;
+  tableRows(row: Row): string[];
+  holdsKey(row: Row): boolean;
+  tableSummary(lines: number, withKey: number, invalid: number): string;
+}
+
+export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {
+  tableHeader: 'LINE  KIND     TYPE                                  BITS  FINGERPRINT / ERROR',
+  json: authorizedKeysJson,
+  tableRows: authorizedKeysTableRows,
+  holdsKey: (row) => row.result.ok && row.result.value.kind === 'key',
+  tableSummary: (lines, keys, invalid) => `${lines} lines: ${keys} keys, ${invalid} invalid`,
+};
 
 /** The table's lines for one parsed line: two for a key, one for an invalid line, none otherwise. */
-export function authorizedKeysTableRows(row: ParsedLine): string[] {
+function authorizedKeysTableRows(row: ParsedLine): string[] {
   const number = String(row.line).padEnd(5);
   if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
   const entry = row.result.value;
@@ -95,10 +112,6 @@ export function authorizedKeysTableRows(row: ParsedLine): string[] {
     `${number} key      ${entry.key.type.padEnd(37)} ${String(entry.key.bits).padEnd(5)} ${entry.key.fingerprint}`,
     `                 options: ${describeOptions(entry.options)}${entry.comment === null ? '' : `  comment: ${entry.comment}`}`,
   ];
-}
-
-export function authorizedKeysTableSummary(lines: number, keys: number, invalid: number): string {
-  return `${lines} lines: ${keys} keys, ${invalid} invalid`;
 }
 
 export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown> {
@@ -118,10 +131,8 @@ export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown>
   };
 }
 
-export const KNOWN_HOSTS_TABLE_HEADER = 'LINE  KIND     HOSTS / ERROR';
-
 /** The table's lines for one parsed line: two for an entry, one for an invalid line, none otherwise. */
-export function knownHostsTableRows(row: KnownHostsFileLine): string[] {
+function knownHostsTableRows(row: KnownHostsFileLine): string[] {
   const number = String(row.line).padEnd(5);
   if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
   const value = row.result.value;
@@ -133,6 +144,10 @@ export function knownHostsTableRows(row: KnownHostsFileLine): string[] {
   ];
 }
 
-export function knownHostsTableSummary(lines: number, entries: number, invalid: number): string {
-  return `${lines} lines: ${entries} entries, ${invalid} invalid`;
-}
+export const KNOWN_HOSTS_REPORT: LineReport<KnownHostsFileLine> = {
+  tableHeader: 'LINE  KIND     HOSTS / ERROR',
+  json: knownHostsJson,
+  tableRows: knownHostsTableRows,
+  holdsKey: (row) => row.result.ok && row.result.value.kind === 'entry',
+  tableSummary: (lines, entries, invalid) => `${lines} lines: ${entries} entries, ${invalid} invalid`,
+};

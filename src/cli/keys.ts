@@ -6,6 +6,7 @@ import { Option, type Command } from 'commander';
 import { open } from 'node:fs/promises';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
+import type { LineReport } from './keys-report.js';
 import type { CliIo } from './output.js';
 
 /** The largest file psm inspects (bigger inputs are refused with exit 3, before reading them). */
@@ -41,10 +42,7 @@ Examples:
     )
     .action(async (file: string, options: { format: Format; json?: boolean }) => {
       const data = await readInput(io, file);
-      const invalid =
-        options.format === 'known_hosts'
-          ? await inspectKnownHosts(io, data, options.json === true)
-          : await inspectAuthorizedKeys(io, data, options.json === true);
+      const invalid = await inspect(io, data, options.format, options.json === true);
       process.exitCode = invalid > 0 ? EXIT.FINDINGS : EXIT.OK;
     });
 }
@@ -114,45 +112,38 @@ class ChunkedWriter {
 
 /**
  * Streams: each line is parsed, printed and let go, so a large file costs its text in memory and
- * not all of its parsed lines (and the collector does not copy them all).
+ * not all of its parsed lines (and the collector does not copy them all). Returns how many lines
+ * are invalid.
  */
-async function inspectAuthorizedKeys(io: CliIo, data: Uint8Array, json: boolean): Promise<number> {
-  const { authorizedKeysFileLines } = await import('../authorized-keys/index.js');
+async function inspect(io: CliIo, data: Uint8Array, format: Format, json: boolean): Promise<number> {
   const report = await import('./keys-report.js');
-  const out = new ChunkedWriter(io);
-  let lines = 0;
-  let keys = 0;
-  let invalid = 0;
-  if (!json) out.line(report.AUTHORIZED_KEYS_TABLE_HEADER);
-  for (const row of authorizedKeysFileLines(data)) {
-    lines++;
-    if (!row.result.ok) invalid++;
-    else if (row.result.value.kind === 'key') keys++;
-    if (json) out.line(JSON.stringify(report.authorizedKeysJson(row)));
-    else for (const text of report.authorizedKeysTableRows(row)) out.line(text);
+  if (format === 'known_hosts') {
+    const { knownHostsFileLines } = await import('../authorized-keys/known-hosts.js');
+    return writeReport(io, knownHostsFileLines(data), report.KNOWN_HOSTS_REPORT, json);
   }
-  if (!json) out.line(report.authorizedKeysTableSummary(lines, keys, invalid));
-  out.flush();
-  return invalid;
+  const { authorizedKeysFileLines } = await import('../authorized-keys/index.js');
+  return writeReport(io, authorizedKeysFileLines(data), report.AUTHORIZED_KEYS_REPORT, json);
 }
 
-/** Streams like inspectAuthorizedKeys. */
-async function inspectKnownHosts(io: CliIo, data: Uint8Array, json: boolean): Promise<number> {
-  const { knownHostsFileLines } = await import('../authorized-keys/known-hosts.js');
-  const report = await import('./keys-report.js');
+function writeReport<Row extends { readonly result: { readonly ok: boolean } }>(
+  io: CliIo,
+  rows: Iterable<Row>,
+  report: LineReport<Row>,
+  json: boolean,
+): number {
   const out = new ChunkedWriter(io);
   let lines = 0;
-  let entries = 0;
+  let withKey = 0;
   let invalid = 0;
-  if (!json) out.line(report.KNOWN_HOSTS_TABLE_HEADER);
-  for (const row of knownHostsFileLines(data)) {
+  if (!json) out.line(report.tableHeader);
+  for (const row of rows) {
     lines++;
     if (!row.result.ok) invalid++;
-    else if (row.result.value.kind === 'entry') entries++;
-    if (json) out.line(JSON.stringify(report.knownHostsJson(row)));
-    else for (const text of report.knownHostsTableRows(row)) out.line(text);
+    else if (report.holdsKey(row)) withKey++;
+    if (json) out.line(JSON.stringify(report.json(row)));
+    else for (const text of report.tableRows(row)) out.line(text);
   }
-  if (!json) out.line(report.knownHostsTableSummary(lines, entries, invalid));
+  if (!json) out.line(report.tableSummary(lines, withKey, invalid));
   out.flush();
   return invalid;
 }
