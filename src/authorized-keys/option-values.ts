@@ -146,8 +146,11 @@ function expiryFields(text: string): ExpiryFields | null {
   return { year, month, day, hour, minute, second, utc };
 }
 
-/** Seconds since the epoch like mktime/timegm: out-of-range days roll over. */
-function epochSeconds(f: ExpiryFields): number {
+/**
+ * Seconds since the epoch like mktime/timegm (out-of-range days roll over), or null for the epoch
+ * itself and before (sshd's "valid_before == 0") and for dates Date cannot hold.
+ */
+function epochSeconds(f: ExpiryFields): number | null {
   const date = new Date(0);
   if (f.utc) {
     date.setUTCFullYear(f.year, f.month - 1, f.day);
@@ -156,7 +159,8 @@ function epochSeconds(f: ExpiryFields): number {
     date.setFullYear(f.year, f.month - 1, f.day);
     date.setHours(f.hour, f.minute, f.second, 0);
   }
-  return Math.floor(date.getTime() / 1000);
+  const seconds = Math.floor(date.getTime() / 1000);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
 }
 
 /**
@@ -166,9 +170,7 @@ function epochSeconds(f: ExpiryFields): number {
  */
 export function parseExpiryTime(text: string): number | null {
   const fields = expiryFields(text);
-  if (fields === null) return null;
-  const seconds = epochSeconds(fields);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : null;
+  return fields === null ? null : epochSeconds(fields);
 }
 
 /**
@@ -179,5 +181,5 @@ export function parseExpiryTime(text: string): number | null {
 export function isValidExpiryTime(text: string): boolean {
   const fields = expiryFields(text);
   if (fields === null) return false;
-  return fields.year >= 1971 || parseExpiryTime(text) !== null;
+  return fields.year >= 1971 || epochSeconds(fields) !== null;
 }
