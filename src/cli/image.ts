@@ -1,11 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assertNever } from '../common/result.js';
-import type { ImageError, ImageErrorCode } from '../guest-ops/image/errors.js';
+import { imageErrorCategory } from '../guest-ops/image/errors.js';
 import type { WorkerImageManifest } from '../guest-ops/image/manifest.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
-import { CliFailure } from './failure.js';
+import { failureOf } from './failure.js';
 import { printJson, printLine, type CliIo } from './output.js';
 
 /** `psm image build|show`: the worker test image (docs/worker-image.md). */
@@ -47,7 +45,7 @@ Examples:
             : undefined,
         });
         if (progress) io.stderr.write('\r\x1b[K');
-        if (!built.ok) throw failure(built.error);
+        if (!built.ok) throw failureOf(built.error, imageErrorCategory);
         const { dir, manifest, rebuilt } = built.value;
         if (opts.json) printJson(io, { dir, rebuilt, manifest });
         else
@@ -77,7 +75,7 @@ Examples:
     .action(async (dir: string, opts: { json: boolean }) => {
       const { readWorkerImageManifest } = await import('../guest-ops/image/manifest.js');
       const read = await readWorkerImageManifest(dir);
-      if (!read.ok) throw failure(read.error);
+      if (!read.ok) throw failureOf(read.error, imageErrorCategory);
       if (opts.json) printJson(io, read.value);
       else for (const line of describe(read.value)) printLine(io, line);
     });
@@ -102,29 +100,4 @@ function describe(m: WorkerImageManifest): string[] {
 function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
   return join(base, 'psm', 'worker-image');
-}
-
-function failure(error: ImageError): CliFailure {
-  const where = error.file === undefined ? '' : ` (${error.file})`;
-  return new CliFailure(error.code, `${error.message}${where}`, exitCodeFor(error.code));
-}
-
-function exitCodeFor(code: ImageErrorCode): ExitCode {
-  switch (code) {
-    case 'IMAGE_MANIFEST_UNREADABLE':
-    case 'IMAGE_MANIFEST_INVALID':
-    case 'IMAGE_FILE_MISSING':
-      return EXIT.INPUT;
-    case 'IMAGE_OUT_INVALID':
-      return EXIT.REFUSED;
-    case 'IMAGE_TOOL_MISSING':
-    case 'IMAGE_TOOL_FAILED':
-    case 'IMAGE_KERNEL_UNAVAILABLE':
-    case 'IMAGE_KERNEL_FORMAT':
-    case 'IMAGE_IO_FAILED':
-    case 'IMAGE_ABORTED':
-      return EXIT.EXTERNAL;
-    default:
-      return assertNever(code);
-  }
 }

@@ -200,7 +200,7 @@ exits 0, and 1 (with the code on stderr or in --json) when it exits non-zero or 
         const owner = opts.owner === undefined ? undefined : ownerOption(opts.owner);
         const { readFile } = await import('node:fs/promises');
         const data = await readFile(hostFile).catch((e: NodeJS.ErrnoException) => {
-          throw new CliFailure('HOST_IO', `cannot read ${hostFile} (${e.code ?? 'error'})`, EXIT.INPUT);
+          throw new CliFailure('HOST_IO', `cannot read ${hostFile} (${e.code ?? 'error'})`, 'input');
         });
         await withWorker(opts, name, async (worker) => {
           try {
@@ -238,11 +238,7 @@ exits 0, and 1 (with the code on stderr or in --json) when it exits non-zero or 
           () => false,
         ))
       )
-        throw new CliFailure(
-          'WOULD_OVERWRITE',
-          `${hostFile} exists (use --force to replace it)`,
-          EXIT.REFUSED,
-        );
+        throw new CliFailure('WOULD_OVERWRITE', `${hostFile} exists (use --force to replace it)`, 'refused');
       await withWorker(opts, name, async (worker) => {
         const file = unwrap(await worker.copyFromGuest(guestPath, ops(opts)));
         const { writeFileAtomic } = await import('../common/atomic-write.js');
@@ -252,7 +248,7 @@ exits 0, and 1 (with the code on stderr or in --json) when it exits non-zero or 
           throw new CliFailure(
             'HOST_IO',
             `cannot write ${hostFile} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
-            EXIT.INPUT,
+            'input',
           );
         } finally {
           file.data.fill(0);
