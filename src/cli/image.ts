@@ -4,10 +4,11 @@ import type { Command } from 'commander';
 import { imageErrorCategory } from '../guest-ops/image/errors.js';
 import type { WorkerImageManifest } from '../guest-ops/image/manifest.js';
 import { failureOf } from './failure.js';
+import type { Interrupt } from './interrupt.js';
 import { printJson, printLine, type CliIo } from './output.js';
 
 /** `psm image build|show`: the worker test image (docs/worker-image.md). */
-export function register(program: Command, io: CliIo): void {
+export function register(program: Command, io: CliIo, interrupt: Interrupt): void {
   const image = program.command('image').description('Build and inspect the worker test VM image');
 
   image
@@ -31,31 +32,24 @@ Examples:
     .action(async (opts: { out: string; cache: string; force: boolean; json: boolean }) => {
       const { buildWorkerImage } = await import('../guest-ops/image/build.js');
       const progress = !opts.json && io.stderr.isTTY === true;
-      const controller = new AbortController();
-      const onSigint = (): void => controller.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const built = await buildWorkerImage({
-          out: opts.out,
-          cache: opts.cache,
-          force: opts.force,
-          signal: controller.signal,
-          onProgress: progress
-            ? (step) => io.stderr.write(`\r\x1b[Kbuilding worker image: ${step}`)
-            : undefined,
-        });
-        if (progress) io.stderr.write('\r\x1b[K');
-        if (!built.ok) throw failureOf(built.error, imageErrorCategory);
-        const { dir, manifest, rebuilt } = built.value;
-        if (opts.json) printJson(io, { dir, rebuilt, manifest });
-        else
-          printLine(
-            io,
-            `${rebuilt ? 'built' : 'up to date:'} worker image in ${dir} (kernel ${manifest.kernelVersion})`,
-          );
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      const built = await buildWorkerImage({
+        out: opts.out,
+        cache: opts.cache,
+        force: opts.force,
+        signal: interrupt.signal,
+        onProgress: progress
+          ? (step) => io.stderr.write(`\r\x1b[Kbuilding worker image: ${step}`)
+          : undefined,
+      });
+      if (progress) io.stderr.write('\r\x1b[K');
+      if (!built.ok) throw failureOf(built.error, imageErrorCategory);
+      const { dir, manifest, rebuilt } = built.value;
+      if (opts.json) printJson(io, { dir, rebuilt, manifest });
+      else
+        printLine(
+          io,
+          `${rebuilt ? 'built' : 'up to date:'} worker image in ${dir} (kernel ${manifest.kernelVersion})`,
+        );
     });
 
   image

@@ -1,20 +1,44 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import type { Command } from 'commander';
 import type { Result } from '../common/result.js';
+import { defaultVmDirectory, openDriver, type DriverSettings } from '../guest-ops/driver-factory.js';
 import { guestOpsErrorCategory, type GuestOpsError } from '../guest-ops/errors.js';
+import type { GuestOpsDriver, OpOptions, Worker } from '../guest-ops/guest-ops.js';
+import { MAX_TIMEOUT_SECONDS } from '../guest-ops/limits.js';
 import { CliFailure, failureOf } from './failure.js';
-import type { CliIo } from './output.js';
+import type { Interrupt } from './interrupt.js';
+import { printJson, printLine, type CliIo } from './output.js';
+import { resolveLocation } from '../vault/layout.js';
 
-/** Defaults, option parsing and error mapping for `psm vm` (src/cli/vm.ts). */
+/**
+ * What every `psm vm` verb shares (src/cli/vm-*.ts): the common options, the driver and worker
+ * handles, the operation options (timeout and Ctrl-C) and the one-line or JSON report.
+ */
 
-/** $POPC_LOCATION/var/vms for a POP-C++ installation, else ~/.local/state/psm/vms. */
-export function defaultVmDir(): string {
-  if (process.env.POPC_LOCATION) return join(process.env.POPC_LOCATION, 'var', 'vms');
-  return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'psm', 'vms');
+export interface VmContext {
+  readonly io: CliIo;
+  readonly interrupt: Interrupt;
 }
 
-export function defaultImageDir(): string {
-  return process.env.PSM_WORKER_IMAGE ?? join('.cache', 'worker-image');
+export interface VmFlags {
+  vmDir: string;
+  json: boolean;
+  timeout?: string;
+}
+
+/** The options every verb takes; the VM directory defaults to the POP-C++ location's. */
+export function vmCommand(command: Command, description: string): Command {
+  return (
+    command
+      .description(description)
+      // Read when the commands are registered, so --help shows the directory psm would use.
+      .option(
+        '--vm-dir <dir>',
+        'directory holding one sub-directory per VM',
+        defaultVmDirectory(resolveLocation(undefined)),
+      )
+      .option('--timeout <seconds>', 'give up after this long')
+      .option('--json', 'print the result as JSON', false)
+  );
 }
 
 export function examples(lines: string[]): string {
@@ -26,6 +50,7 @@ export function unwrap<T>(result: Result<T, GuestOpsError>): T {
   throw failureOf(result.error, guestOpsErrorCategory);
 }
 
+/** A whole number flag in [min, max]; anything else is a usage error. */
 export function integerOption(text: string, flag: string, min: number, max: number): number {
   const value = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= min && value <= max))
@@ -33,17 +58,41 @@ export function integerOption(text: string, flag: string, min: number, max: numb
   return value;
 }
 
-export function modeOption(text: string): number {
-  if (!/^0?[0-7]{3,4}$/.test(text))
-    throw new CliFailure('USAGE', '--mode must be octal, like 0600 or 0755', 'usage');
-  return Number.parseInt(text, 8);
+export function driverSettings(flags: VmFlags, memoryMiB?: number): DriverSettings {
+  return { kind: 'qemu', vmDirectory: flags.vmDir, ...(memoryMiB === undefined ? {} : { memoryMiB }) };
 }
 
-export function ownerOption(text: string): { uid: number; gid: number } {
-  const match = /^(\d{1,10}):(\d{1,10})$/.exec(text);
-  if (match === null)
-    throw new CliFailure('USAGE', '--owner must be numeric UID:GID, like 1000:1000', 'usage');
-  return { uid: Number(match[1]), gid: Number(match[2]) };
+export async function openDriverFor(flags: VmFlags, memoryMiB?: number): Promise<GuestOpsDriver> {
+  return unwrap(await openDriver(driverSettings(flags, memoryMiB)));
+}
+
+/** Opens the worker, runs `work` and always closes the worker's connections. */
+export async function withWorker(
+  flags: VmFlags,
+  name: string,
+  work: (worker: Worker) => Promise<void>,
+): Promise<void> {
+  const driver = await openDriverFor(flags);
+  const worker = unwrap(await driver.openWorker(name));
+  try {
+    await work(worker);
+  } finally {
+    await worker.close();
+  }
+}
+
+/** Timeout from --timeout (else `fallbackMs`), and Ctrl-C aborts the operation (ABORTED). */
+export function opOptions(context: VmContext, flags: VmFlags, fallbackMs?: number): OpOptions {
+  const timeoutMs =
+    flags.timeout === undefined
+      ? fallbackMs
+      : integerOption(flags.timeout, '--timeout', 1, MAX_TIMEOUT_SECONDS) * 1000;
+  return { signal: context.interrupt.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+}
+
+export function report(io: CliIo, flags: VmFlags, value: Record<string, unknown>, text: string): void {
+  if (flags.json) printJson(io, value);
+  else printLine(io, text);
 }
 
 const STDIN_LIMIT = 8 * 1024 * 1024;

@@ -9,6 +9,7 @@ import {
 import { assertNever, err, ok, type Result } from '../../common/result.js';
 import { guestOpsError, reasonOf, type GuestOpsError } from '../errors.js';
 import type { GuestCommand, WorkerTemplate } from '../guest-ops.js';
+import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../limits.js';
 import { hasOnlyKeys, isRecord, isSafeInt } from '../wire/untrusted-json.js';
 
 /**
@@ -47,7 +48,8 @@ export function parseVmRecord(text: string): Result<VmRecord, string> {
 function checkFields(value: Record<string, unknown>): Result<VmRecord, string> {
   const { name, createdAt, memoryMiB, cpus, sshPort } = value;
   if (typeof name !== 'string' || typeof createdAt !== 'string') return err('name or createdAt missing');
-  if (!isSafeInt(memoryMiB) || memoryMiB < 64 || memoryMiB > 65536) return err('memoryMiB out of range');
+  if (!isSafeInt(memoryMiB) || memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB)
+    return err('memoryMiB out of range');
   if (!isSafeInt(cpus) || cpus < 1 || cpus > 64) return err('cpus out of range');
   if (!(sshPort === null || (isSafeInt(sshPort) && sshPort > 0 && sshPort < 65536)))
     return err('sshPort out of range');
