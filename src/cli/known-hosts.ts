@@ -6,10 +6,8 @@ import type { Command } from 'commander';
 import { lstat, open, stat } from 'node:fs/promises';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
+import { readPublicKeyOption } from './public-key-option.js';
 import { printJson, printLine, type CliIo } from './output.js';
-
-/** A .pub file holds one key line; anything bigger is not a public key file. */
-const MAX_PUBLIC_KEY_FILE_BYTES = 1024 * 1024;
 
 export function register(program: Command, io: CliIo): void {
   const group = program
@@ -75,7 +73,7 @@ async function runMatch(
   const { host, port } = parsedTarget.value;
   const name = kh.lookupName(host, port);
   if (!name.ok) throw new CliFailure(name.error.code, name.error.message, 'usage');
-  const key = options.key === undefined ? null : await readPublicKey(options.key);
+  const key = options.key === undefined ? null : await readPublicKeyOption(options.key);
   const lines = kh.parseKnownHostsFile(
     (await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, true)).data,
   );
@@ -157,22 +155,6 @@ function refuseInvalid(
     `${file}:${first.line}: ${first.result.error.code}: ${first.result.error.message}${more}`,
     'input',
   );
-}
-
-async function readPublicKey(path: string): Promise<import('../authorized-keys/public-key.js').PublicKey> {
-  const { readKeyField } = await import('../authorized-keys/public-key.js');
-  const { data } = await readRegularFile(path, MAX_PUBLIC_KEY_FILE_BYTES, true);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
-  } catch {
-    throw new CliFailure('BAD_KEY', `${path} is not valid UTF-8`, 'input');
-  }
-  const line = text.split('\n').find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (line === undefined) throw new CliFailure('BAD_KEY', `${path} holds no key`, 'input');
-  const key = readKeyField(line, 0);
-  if (!key.ok) throw new CliFailure('BAD_KEY', `${path}: ${key.error.code}: ${key.error.message}`, 'input');
-  return key.value.key;
 }
 
 /**

@@ -4,14 +4,12 @@
  * `psm` starts without loading it.
  */
 import type { Command } from 'commander';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { policyErrorCategory, renderErrorCategory } from '../psm/error-category.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
+import { readPublicKeyOption } from './public-key-option.js';
 import { printJson, printLine, type CliIo } from './output.js';
-
-/** A .pub file holds one key line; anything bigger is not a public key file. */
-const MAX_PUBLIC_KEY_FILE_BYTES = 1024 * 1024;
 
 type Json = { json?: boolean };
 
@@ -146,7 +144,7 @@ async function runRender(
   const { renderKeyLine } = await import('../psm/render-key-line.js');
   const now = options.now === undefined ? new Date() : parseNow(options.now);
   const policy = await loadPolicy(io, file);
-  const key = await readPublicKey(options.key);
+  const key = await readPublicKeyOption(options.key);
   const rendered = renderKeyLine(policy, key, {
     appId: options.app ?? null,
     worker: options.worker ?? null,
@@ -214,25 +212,4 @@ function parseNow(text: string): Date {
   if (!valid || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 19) !== text.slice(0, 19))
     throw new CliFailure('RENDER_BAD_TIME', '--now must be a UTC time like 2026-01-01T00:00:00Z', 'usage');
   return date;
-}
-
-async function readPublicKey(path: string): Promise<import('../authorized-keys/index.js').PublicKey> {
-  const { readKeyField } = await import('../authorized-keys/index.js');
-  const info = await lstat(path).catch(() => undefined);
-  if (!info || !info.isFile())
-    throw new CliFailure('KEY_UNREADABLE', `${path} is not a readable file`, 'unreadable');
-  if (info.size > MAX_PUBLIC_KEY_FILE_BYTES)
-    throw new CliFailure(
-      'KEY_FILE_TOO_LARGE',
-      `${path} is larger than ${MAX_PUBLIC_KEY_FILE_BYTES} bytes`,
-      'input',
-    );
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) throw new CliFailure('KEY_UNREADABLE', `${path} cannot be read`, 'unreadable');
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (lines.length !== 1)
-    throw new CliFailure('KEY_FILE_INVALID', `${path} must hold exactly one public key line`, 'input');
-  const parsed = readKeyField(lines[0] ?? '', 0);
-  if (!parsed.ok) throw new CliFailure(parsed.error.code, `${path}: ${parsed.error.message}`, 'input');
-  return parsed.value.key;
 }

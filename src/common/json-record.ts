@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { readBoundedFile } from './bounded-file.js';
 import type { ErrorCategory } from './error-category.js';
 import { assertNever, err, ok, type CodedError, type Result } from './result.js';
 
@@ -78,7 +77,16 @@ export async function readJsonRecordFile(
   spec: JsonRecordSpec,
 ): Promise<Result<JsonObject, JsonRecordError>> {
   const bytes = await readBoundedFile(path, spec.maxBytes);
-  if (!bytes.ok) return bytes;
+  if (!bytes.ok) {
+    const { code, message } = bytes.error;
+    const recordCode =
+      code === 'FILE_MISSING'
+        ? 'RECORD_MISSING'
+        : code === 'FILE_TOO_LARGE'
+          ? 'RECORD_TOO_LARGE'
+          : 'RECORD_UNREADABLE';
+    return err({ code: recordCode, message, file: path });
+  }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.value);
@@ -89,49 +97,6 @@ export async function readJsonRecordFile(
   return parsed.ok ? parsed : err({ ...parsed.error, file: path });
 }
 
-// O_NONBLOCK: opening a FIFO put where a record should be must not hang psm; on a regular file
-// the flag changes nothing.
-async function readBoundedFile(path: string, maxBytes: number): Promise<Result<Uint8Array, JsonRecordError>> {
-  let handle;
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = errnoOf(error);
-    return code === 'ENOENT'
-      ? err({ code: 'RECORD_MISSING', message: 'does not exist', file: path })
-      : err({ code: 'RECORD_UNREADABLE', message: `cannot be opened (${code})`, file: path });
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile())
-      return err({ code: 'RECORD_UNREADABLE', message: 'is not a regular file', file: path });
-    if (info.size > maxBytes) return tooLarge(path, maxBytes);
-    // One byte more than the limit tells a file that grew after the stat from one that fits.
-    const buffer = new Uint8Array(maxBytes + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > maxBytes) return tooLarge(path, maxBytes);
-    }
-    return ok(buffer.subarray(0, length));
-  } catch (error) {
-    return err({ code: 'RECORD_UNREADABLE', message: `cannot be read (${errnoOf(error)})`, file: path });
-  } finally {
-    await handle.close();
-  }
-}
-
 function invalid(message: string): Result<never, JsonRecordError> {
   return err({ code: 'RECORD_INVALID', message });
-}
-
-function tooLarge(path: string, maxBytes: number): Result<never, JsonRecordError> {
-  return err({ code: 'RECORD_TOO_LARGE', message: `is larger than ${maxBytes} bytes`, file: path });
-}
-
-function errnoOf(error: unknown): string {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : 'error';
 }

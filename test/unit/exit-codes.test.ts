@@ -18,6 +18,7 @@ import {
 import { guestOpsErrorCategory } from '../../src/guest-ops/errors.js';
 import { imageErrorCategory } from '../../src/guest-ops/image/errors.js';
 import { policyErrorCategory, renderErrorCategory } from '../../src/psm/error-category.js';
+import { publicKeyFileErrorCategory } from '../../src/psm/public-key-file.js';
 import { vaultErrorCategory } from '../../src/vault/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -66,6 +67,11 @@ const MODULES: Record<string, Module> = {
   'public-key': {
     category: publicKeyErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/authorized-keys/public-key-errors.ts', 'PublicKeyErrorCode'),
+  },
+  // Its union adds three codes to PublicKeyErrorCode (listed under public-key).
+  'public-key-file': {
+    category: publicKeyFileErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/public-key-file.ts', 'PublicKeyFileErrorCode'),
   },
   'known-hosts': {
     category: knownHostsErrorCategory as (code: string) => ErrorCategory,
