@@ -1,8 +1,6 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { imageErrorCategory } from '../guest-ops/image/errors.js';
-import type { WorkerImageManifest } from '../guest-ops/image/manifest.js';
+import { defaultImageCacheDirectory, type WorkerImageManifest } from '../guest-ops/image/manifest.js';
 import { failureOf } from './failure.js';
 import type { Interrupt } from './interrupt.js';
 import { printJson, printLine, type CliIo } from './output.js';
@@ -15,7 +13,7 @@ export function register(program: Command, io: CliIo, interrupt: Interrupt): voi
     .command('build')
     .description('Build the worker test image (kernel, initramfs, /persist base disk) from Debian packages')
     .requiredOption('--out <dir>', 'image directory to create or update')
-    .option('--cache <dir>', 'where the kernel package is kept between builds', defaultCacheDir())
+    .option('--cache <dir>', 'where the kernel package is kept between builds', defaultImageCacheDirectory())
     .option('--force', 'rebuild even if the image is up to date', false)
     .option('--json', 'print the result as JSON', false)
     .addHelpText(
@@ -89,9 +87,4 @@ function describe(m: WorkerImageManifest): string[] {
     `built at:       ${m.builtAt}`,
     ...Object.entries(m.inputs).map(([k, v]) => `input ${k}: ${v}`),
   ];
-}
-
-function defaultCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return join(base, 'psm', 'worker-image');
 }

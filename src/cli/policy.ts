@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { lstat } from 'node:fs/promises';
+import { parseUtcTimestamp } from '../common/utc-time.js';
 import { policyErrorCategory, renderErrorCategory } from '../psm/error-category.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
@@ -206,10 +207,8 @@ function where(e: { file?: string; line?: number; column?: number }): string {
 }
 
 function parseNow(text: string): Date {
-  // Only full UTC timestamps: a local-time reading would make the expiry depend on the host.
-  const valid = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text);
-  const date = new Date(text);
-  if (!valid || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 19) !== text.slice(0, 19))
+  const date = parseUtcTimestamp(text);
+  if (date === undefined)
     throw new CliFailure('RENDER_BAD_TIME', '--now must be a UTC time like 2026-01-01T00:00:00Z', 'usage');
   return date;
 }

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import {
   isJsonObject as isRecord,
@@ -21,6 +22,11 @@ export const WORKER_IMAGE_MANIFEST_FILE = 'manifest.json';
 export const WORKER_IMAGE_ENV = 'PSM_WORKER_IMAGE';
 /** The image directory tests use unless WORKER_IMAGE_ENV says otherwise (relative to the repo). */
 export const DEFAULT_WORKER_IMAGE_DIR = '.cache/worker-image';
+
+/** Where `psm image build` keeps the kernel package between builds: $XDG_CACHE_HOME/psm/worker-image. */
+export function defaultImageCacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'psm', 'worker-image');
+}
 
 /** A manifest is a few hundred bytes; anything near this is not one of ours. */
 export const MAX_MANIFEST_BYTES = 64 * 1024;
