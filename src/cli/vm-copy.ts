@@ -3,21 +3,12 @@ import type { Command } from 'commander';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { formatFileMode, parseFileMode, parseFileOwner } from '../guest-ops/file-attributes.js';
 import { CliFailure } from './failure.js';
-import {
-  examples,
-  opOptions,
-  report,
-  unwrap,
-  vmCommand,
-  withWorker,
-  type VmContext,
-  type VmFlags,
-} from './vm-support.js';
+import { examples, unwrap, type VmFlags, type VmVerbs } from './vm-support.js';
 
 /** `psm vm copy-in|copy-out`: files between the host and a guest, written atomically on both sides. */
-export function registerCopy(vm: Command, context: VmContext): void {
-  const { io } = context;
-  vmCommand(vm.command('copy-in'), 'Copy a host file into the guest (atomically, with mode and owner)')
+export function registerCopy(vm: Command, verbs: VmVerbs): void {
+  verbs
+    .command(vm.command('copy-in'), 'Copy a host file into the guest (atomically, with mode and owner)')
     .argument('<name>')
     .argument('<host-file>')
     .argument('<guest-path>', 'absolute path in the guest')
@@ -45,11 +36,11 @@ export function registerCopy(vm: Command, context: VmContext): void {
         const data = await readFile(hostFile).catch((e: NodeJS.ErrnoException) => {
           throw new CliFailure('HOST_IO', `cannot read ${hostFile} (${e.code ?? 'error'})`, 'unreadable');
         });
-        await withWorker(flags, name, async (worker) => {
+        await verbs.withWorker(flags, name, async (worker) => {
           try {
             unwrap(
               await worker.copyToGuest(data, guestPath, {
-                ...opOptions(context, flags),
+                ...verbs.ops(flags),
                 mode,
                 ...(owner ? { owner } : {}),
               }),
@@ -57,8 +48,7 @@ export function registerCopy(vm: Command, context: VmContext): void {
           } finally {
             data.fill(0);
           }
-          report(
-            io,
+          verbs.report(
             flags,
             { name, guestPath, bytes: data.length, mode: formatFileMode(mode) },
             `copied ${data.length} bytes to ${name}:${guestPath}`,
@@ -67,7 +57,8 @@ export function registerCopy(vm: Command, context: VmContext): void {
       },
     );
 
-  vmCommand(vm.command('copy-out'), 'Copy a guest file to the host (written atomically, mode 0600)')
+  verbs
+    .command(vm.command('copy-out'), 'Copy a guest file to the host (written atomically, mode 0600)')
     .argument('<name>')
     .argument('<guest-path>')
     .argument('<host-file>')
@@ -88,8 +79,8 @@ export function registerCopy(vm: Command, context: VmContext): void {
             `${hostFile} exists (use --force to replace it)`,
             'refused',
           );
-        await withWorker(flags, name, async (worker) => {
-          const file = unwrap(await worker.copyFromGuest(guestPath, opOptions(context, flags)));
+        await verbs.withWorker(flags, name, async (worker) => {
+          const file = unwrap(await worker.copyFromGuest(guestPath, verbs.ops(flags)));
           try {
             await writeFileAtomic(hostFile, file.data, { mode: 0o600 });
           } catch (e) {
@@ -102,8 +93,7 @@ export function registerCopy(vm: Command, context: VmContext): void {
             file.data.fill(0);
           }
           const mode = formatFileMode(file.mode);
-          report(
-            io,
+          verbs.report(
             flags,
             { name, guestPath, hostFile, bytes: file.data.length, guestMode: mode, guestOwner: file.owner },
             `copied ${name}:${guestPath} (mode ${mode}, owner ${file.owner.uid}:${file.owner.gid}) to ${hostFile}`,

@@ -1,24 +1,15 @@
 import { Command, type Option, type ParseOptionsResult } from 'commander';
 import { printJson } from './output.js';
-import {
-  examples,
-  isUtf8,
-  opOptions,
-  readStdin,
-  unwrap,
-  vmCommand,
-  withWorker,
-  type VmContext,
-  type VmFlags,
-} from './vm-support.js';
+import { examples, isUtf8, readStdin, unwrap, type VmFlags, type VmVerbs } from './vm-support.js';
 
 /** `psm vm exec NAME PATH ARGS...`: a program in the guest, by path and argv through the agent. */
-export function registerExec(vm: Command, context: VmContext): void {
-  const { io } = context;
+export function registerExec(vm: Command, verbs: VmVerbs): void {
+  const { io } = verbs;
   // addCommand does not copy what command() would (output streams, help and error settings).
   const exec = new GuestProgramCommand('exec').copyInheritedSettings(vm);
   vm.addCommand(exec);
-  vmCommand(exec, 'Run a program in the guest (path + argv through the agent; no shell)')
+  verbs
+    .command(exec, 'Run a program in the guest (path + argv through the agent; no shell)')
     .argument('<name>')
     .argument('<path>', 'absolute path of the program in the guest')
     .argument('[args...]', 'its arguments, passed verbatim (options included)')
@@ -44,10 +35,10 @@ exits 0, and 1 (with the code on stderr or in --json) when it exits non-zero or 
         flags: VmFlags & { stdin: boolean; env?: string[] },
       ) => {
         const stdin = flags.stdin ? await readStdin(io) : undefined;
-        await withWorker(flags, name, async (worker) => {
+        await verbs.withWorker(flags, name, async (worker) => {
           const ran = unwrap(
             await worker.runProgram(path, args, {
-              ...opOptions(context, flags),
+              ...verbs.ops(flags),
               ...(stdin ? { stdin } : {}),
               ...(flags.env ? { env: flags.env } : {}),
             }),

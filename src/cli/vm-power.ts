@@ -1,35 +1,24 @@
 import type { Command } from 'commander';
 import { MAX_GRACE_SECONDS } from '../guest-ops/limits.js';
-import {
-  examples,
-  integerOption,
-  opOptions,
-  report,
-  unwrap,
-  vmCommand,
-  withWorker,
-  type VmContext,
-  type VmFlags,
-} from './vm-support.js';
+import { examples, integerOption, unwrap, type VmFlags, type VmVerbs } from './vm-support.js';
 
 /** `psm vm start|stop`: power. */
-export function registerStart(vm: Command, context: VmContext): void {
-  const { io } = context;
-  vmCommand(vm.command('start'), 'Power a worker on and wait until its guest agent answers')
+export function registerStart(vm: Command, verbs: VmVerbs): void {
+  verbs
+    .command(vm.command('start'), 'Power a worker on and wait until its guest agent answers')
     .argument('<name>')
     .option('--no-wait', 'return as soon as QEMU runs, without waiting for the agent')
     .addHelpText('after', examples(['psm vm start w1', 'psm vm start w1 --no-wait --json']))
     .action(async (name: string, flags: VmFlags & { wait: boolean }) =>
-      withWorker(flags, name, async (worker) => {
-        const ops = opOptions(context, flags);
+      verbs.withWorker(flags, name, async (worker) => {
+        const ops = verbs.ops(flags);
         unwrap(await worker.powerOn(ops));
         if (flags.wait) unwrap(await worker.waitForAgent(ops));
         const status = unwrap(await worker.status());
         const address = flags.wait ? await worker.readAddress() : undefined;
         const ip = address?.ok === true ? address.value.address : null;
         const ssh = status.ssh ? `${status.ssh.host}:${status.ssh.port}` : 'none';
-        report(
-          io,
+        verbs.report(
           flags,
           {
             name,
@@ -45,9 +34,9 @@ export function registerStart(vm: Command, context: VmContext): void {
     );
 }
 
-export function registerStop(vm: Command, context: VmContext): void {
-  const { io } = context;
-  vmCommand(vm.command('stop'), 'Power off: ACPI shutdown, then QEMU quit after the grace period')
+export function registerStop(vm: Command, verbs: VmVerbs): void {
+  verbs
+    .command(vm.command('stop'), 'Power off: ACPI shutdown, then QEMU quit after the grace period')
     .argument('<name>')
     .option('--grace <seconds>', 'how long the guest may take to shut down cleanly', '30')
     .addHelpText(
@@ -56,9 +45,9 @@ export function registerStop(vm: Command, context: VmContext): void {
     )
     .action(async (name: string, flags: VmFlags & { grace: string }) => {
       const graceMs = integerOption(flags.grace, '--grace', 0, MAX_GRACE_SECONDS) * 1000;
-      await withWorker(flags, name, async (worker) => {
-        unwrap(await worker.powerOff({ ...opOptions(context, flags, graceMs + 30_000), graceMs }));
-        report(io, flags, { name, power: 'stopped' }, `stopped ${name}`);
+      await verbs.withWorker(flags, name, async (worker) => {
+        unwrap(await worker.powerOff({ ...verbs.ops(flags, graceMs + 30_000), graceMs }));
+        verbs.report(flags, { name, power: 'stopped' }, `stopped ${name}`);
       });
     });
 }

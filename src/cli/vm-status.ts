@@ -1,31 +1,24 @@
 import type { Command } from 'commander';
 import { printJson, printLine } from './output.js';
-import {
-  examples,
-  opOptions,
-  unwrap,
-  vmCommand,
-  withWorker,
-  type VmContext,
-  type VmFlags,
-} from './vm-support.js';
+import { examples, unwrap, type VmFlags, type VmVerbs } from './vm-support.js';
 
 /** `psm vm status|inspect`: what a worker is doing; inspect adds the driver's details. */
-export function registerStatus(vm: Command, context: VmContext): void {
-  const { io } = context;
+export function registerStatus(vm: Command, verbs: VmVerbs): void {
+  const { io } = verbs;
   for (const [verb, detailed] of [
     ['status', false],
     ['inspect', true],
   ] as const) {
-    vmCommand(
-      vm.command(verb),
-      detailed ? 'Everything psm knows about a worker' : 'Power state, agent and address of a worker',
-    )
+    verbs
+      .command(
+        vm.command(verb),
+        detailed ? 'Everything psm knows about a worker' : 'Power state, agent and address of a worker',
+      )
       .argument('<name>')
       .addHelpText('after', examples([`psm vm ${verb} w1`, `psm vm ${verb} w1 --json`]))
       .action(async (name: string, flags: VmFlags) =>
-        withWorker(flags, name, async (worker) => {
-          const ops = opOptions(context, flags);
+        verbs.withWorker(flags, name, async (worker) => {
+          const ops = verbs.ops(flags);
           const status = unwrap(await worker.status({ ...ops, probeAgent: true }));
           const address = status.agent === 'ready' ? await worker.readAddress(ops) : undefined;
           const ip = address?.ok === true ? address.value : null;

@@ -11,13 +11,9 @@ import { resolveLocation } from '../vault/layout.js';
 
 /**
  * What every `psm vm` verb shares (src/cli/vm-*.ts): the common options, the driver and worker
- * handles, the operation options (timeout and Ctrl-C) and the one-line or JSON report.
+ * handles, the operation options (timeout and Ctrl-C) and the one-line or JSON report. A verb
+ * file gets one VmVerbs and uses nothing else of psm's but the library and unwrap/examples.
  */
-
-export interface VmContext {
-  readonly io: CliIo;
-  readonly interrupt: Interrupt;
-}
 
 export interface VmFlags {
   vmDir: string;
@@ -25,20 +21,55 @@ export interface VmFlags {
   timeout?: string;
 }
 
-/** The options every verb takes; the VM directory defaults to the POP-C++ location's. */
-export function vmCommand(command: Command, description: string): Command {
-  return (
-    command
-      .description(description)
-      // Read when the commands are registered, so --help shows the directory psm would use.
-      .option(
-        '--vm-dir <dir>',
-        'directory holding one sub-directory per VM',
-        defaultVmDirectory(resolveLocation(undefined)),
-      )
-      .option('--timeout <seconds>', 'give up after this long')
-      .option('--json', 'print the result as JSON', false)
-  );
+export class VmVerbs {
+  constructor(
+    readonly io: CliIo,
+    private readonly interrupt: Interrupt,
+  ) {}
+
+  /** Adds the options every verb takes; the VM directory defaults to the POP-C++ location's. */
+  command(command: Command, description: string): Command {
+    return (
+      command
+        .description(description)
+        // Read when the commands are registered, so --help shows the directory psm would use.
+        .option(
+          '--vm-dir <dir>',
+          'directory holding one sub-directory per VM',
+          defaultVmDirectory(resolveLocation(undefined)),
+        )
+        .option('--timeout <seconds>', 'give up after this long')
+        .option('--json', 'print the result as JSON', false)
+    );
+  }
+
+  async driver(flags: VmFlags, memoryMiB?: number): Promise<GuestOpsDriver> {
+    return unwrap(await openDriver(driverSettings(flags, memoryMiB)));
+  }
+
+  /** Opens the worker, runs `work` and always closes the worker's connections. */
+  async withWorker(flags: VmFlags, name: string, work: (worker: Worker) => Promise<void>): Promise<void> {
+    const worker = unwrap(await (await this.driver(flags)).openWorker(name));
+    try {
+      await work(worker);
+    } finally {
+      await worker.close();
+    }
+  }
+
+  /** Timeout from --timeout (else `fallbackMs`), and Ctrl-C aborts the operation (ABORTED). */
+  ops(flags: VmFlags, fallbackMs?: number): OpOptions {
+    const timeoutMs =
+      flags.timeout === undefined
+        ? fallbackMs
+        : integerOption(flags.timeout, '--timeout', 1, MAX_TIMEOUT_SECONDS) * 1000;
+    return { signal: this.interrupt.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+  }
+
+  report(flags: VmFlags, value: Record<string, unknown>, text: string): void {
+    if (flags.json) printJson(this.io, value);
+    else printLine(this.io, text);
+  }
 }
 
 export function examples(lines: string[]): string {
@@ -60,39 +91,6 @@ export function integerOption(text: string, flag: string, min: number, max: numb
 
 export function driverSettings(flags: VmFlags, memoryMiB?: number): DriverSettings {
   return { kind: 'qemu', vmDirectory: flags.vmDir, ...(memoryMiB === undefined ? {} : { memoryMiB }) };
-}
-
-export async function openDriverFor(flags: VmFlags, memoryMiB?: number): Promise<GuestOpsDriver> {
-  return unwrap(await openDriver(driverSettings(flags, memoryMiB)));
-}
-
-/** Opens the worker, runs `work` and always closes the worker's connections. */
-export async function withWorker(
-  flags: VmFlags,
-  name: string,
-  work: (worker: Worker) => Promise<void>,
-): Promise<void> {
-  const driver = await openDriverFor(flags);
-  const worker = unwrap(await driver.openWorker(name));
-  try {
-    await work(worker);
-  } finally {
-    await worker.close();
-  }
-}
-
-/** Timeout from --timeout (else `fallbackMs`), and Ctrl-C aborts the operation (ABORTED). */
-export function opOptions(context: VmContext, flags: VmFlags, fallbackMs?: number): OpOptions {
-  const timeoutMs =
-    flags.timeout === undefined
-      ? fallbackMs
-      : integerOption(flags.timeout, '--timeout', 1, MAX_TIMEOUT_SECONDS) * 1000;
-  return { signal: context.interrupt.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
-}
-
-export function report(io: CliIo, flags: VmFlags, value: Record<string, unknown>, text: string): void {
-  if (flags.json) printJson(io, value);
-  else printLine(io, text);
 }
 
 const STDIN_LIMIT = 8 * 1024 * 1024;

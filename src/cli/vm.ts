@@ -7,7 +7,7 @@ import { registerExec } from './vm-exec.js';
 import { registerStart, registerStop } from './vm-power.js';
 import { registerSnapshot } from './vm-snapshot.js';
 import { registerStatus } from './vm-status.js';
-import type { VmContext } from './vm-support.js';
+import { VmVerbs } from './vm-support.js';
 
 /**
  * `psm vm ...`: worker VMs by hand, through the guest-ops driver (docs/guest-ops.md). One file per
@@ -17,14 +17,14 @@ export function register(program: Command, io: CliIo, interrupt: Interrupt): voi
   const vm = program
     .command('vm')
     .description('Clone, start, inspect, drive, revert and destroy worker VMs (QEMU)');
-  const context: VmContext = { io, interrupt };
-  registerClone(vm, context);
-  registerStart(vm, context);
-  registerStatus(vm, context);
-  registerExec(vm, context);
-  registerCopy(vm, context);
-  registerSnapshot(vm, context);
-  registerStop(vm, context);
-  registerDestroy(vm, context);
-  registerList(vm, context);
+  const verbs = new VmVerbs(io, interrupt);
+  registerClone(vm, verbs);
+  registerStart(vm, verbs);
+  registerStatus(vm, verbs);
+  registerExec(vm, verbs);
+  registerCopy(vm, verbs);
+  registerSnapshot(vm, verbs);
+  registerStop(vm, verbs);
+  registerDestroy(vm, verbs);
+  registerList(vm, verbs);
 }

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,19 @@ describe('psm vm (CLI) with a real worker', () => {
     const passed = await psm(['exec', 'w1', ...base, '--json', '/bin/busybox', 'echo', '-n', '--json', '-V']);
     expect(passed.code, passed.stderr).toBe(0);
     expect(JSON.parse(passed.stdout)).toMatchObject({ exitCode: 0, stdout: '--json -V' });
+
+    // Ctrl-C and SIGTERM abort the running operation through main's one signal: ABORTED, exit 7.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const child = spawn(process.execPath, [PSM, 'vm', 'exec', 'w1', ...base, '--json', '/bin/sleep', '60']);
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      // Killed once the guest program runs: the agent has answered guest-exec by then.
+      await new Promise((done) => setTimeout(done, 3000));
+      child.kill(signal);
+      expect(await exited, signal).toBe(7);
+      expect(JSON.parse(out)).toMatchObject({ error: { code: 'ABORTED' } });
+    }
     const failed = await psm(['exec', 'w1', ...base, '--json', '--', '/bin/cat', '/nope']);
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ exitCode: 1, encoding: 'utf8' });
