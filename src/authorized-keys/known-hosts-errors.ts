@@ -1,4 +1,5 @@
-import { err, type CodedError, type Err } from '../common/result.js';
+import type { ErrorCategory } from '../common/error-category.js';
+import { assertNever, err, type CodedError, type Err } from '../common/result.js';
 
 /**
  * Every way a known_hosts line, a host lookup or a hashing run can be refused. One union for the
@@ -64,4 +65,33 @@ export function knownHostsError(
   column?: number,
 ): Err<KnownHostsError> {
   return err(column === undefined ? { code, message } : { code, message, column: column + 1 });
+}
+
+/**
+ * The category of each code: a lookup host comes from the caller (`usage`); everything else is a
+ * line or a file psm will not accept (`input`). A caller that parses its own argument with a line
+ * parser (a `[host]:port` target) reports that as usage itself.
+ */
+export function knownHostsErrorCategory(code: KnownHostsErrorCode): ErrorCategory {
+  switch (code) {
+    case 'BAD_LOOKUP_HOST':
+      return 'usage';
+    case 'LINE_TOO_LONG':
+    case 'INVALID_UTF8':
+    case 'CONTROL_CHARACTER':
+    case 'BAD_MARKER':
+    case 'MISSING_KEY':
+    case 'EMPTY_HOST_PATTERN':
+    case 'BAD_HOST_PATTERN':
+    case 'HOST_PATTERN_TOO_LONG':
+    case 'TOO_MANY_HOST_PATTERNS':
+    case 'BAD_PORT':
+    case 'BAD_HASHED_HOST':
+    case 'BAD_KEY':
+    case 'UNREPRESENTABLE':
+    case 'FILE_HAS_INVALID_LINES':
+      return 'input';
+    default:
+      return assertNever(code);
+  }
 }

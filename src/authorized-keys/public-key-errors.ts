@@ -1,4 +1,5 @@
-import type { CodedError } from '../common/result.js';
+import type { ErrorCategory } from '../common/error-category.js';
+import { assertNever, type CodedError } from '../common/result.js';
 
 /** Every way a key field can be refused. One union for the public-key part of the module. */
 export type PublicKeyErrorCode =
@@ -24,4 +25,30 @@ export type PublicKeyError = CodedError<PublicKeyErrorCode>;
 
 export function keyError(code: PublicKeyErrorCode, message: string, column?: number): PublicKeyError {
   return column === undefined ? { code, message } : { code, message, column };
+}
+
+/** The category of each code: a key psm will not accept is always `input`. */
+export function publicKeyErrorCategory(code: PublicKeyErrorCode): ErrorCategory {
+  switch (code) {
+    case 'UNKNOWN_KEY_TYPE':
+    case 'MISSING_KEY_DATA':
+    case 'KEY_DATA_TOO_LONG':
+    case 'BAD_BASE64':
+    case 'MALFORMED_KEY_BLOB':
+    case 'KEY_TYPE_MISMATCH':
+    case 'EC_CURVE_MISMATCH':
+    case 'INVALID_EC_POINT':
+    case 'BAD_KEY_LENGTH':
+    case 'NON_CANONICAL_MPINT':
+    case 'TRAILING_DATA':
+    case 'MALFORMED_CERTIFICATE':
+    case 'UNKNOWN_CERT_TYPE':
+    case 'TOO_MANY_PRINCIPALS':
+    case 'INVALID_CA_KEY':
+    case 'UNSUPPORTED_SIGNATURE':
+    case 'BAD_CERT_SIGNATURE':
+      return 'input';
+    default:
+      return assertNever(code);
+  }
 }

@@ -1,3 +1,6 @@
+import type { ErrorCategory } from '../common/error-category.js';
+import { assertNever } from '../common/result.js';
+
 /**
  * psm's exit codes, the same for every command, so scripts can branch on them.
  * Documented in the README ("Exit codes"); change both together.
@@ -24,3 +27,29 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/**
+ * The exit code for a failure of `category`. Every module maps its own codes to categories, so
+ * this one switch is the whole code -> exit code table (pinned in test/unit/exit-codes.test.ts).
+ */
+export function exitCodeForCategory(category: ErrorCategory): ExitCode {
+  switch (category) {
+    case 'usage':
+      return EXIT.USAGE;
+    case 'input':
+    case 'unreadable':
+      return EXIT.INPUT;
+    case 'refused':
+      return EXIT.REFUSED;
+    case 'auth':
+      return EXIT.AUTH;
+    case 'tampered':
+      return EXIT.TAMPERED;
+    case 'outside':
+      return EXIT.EXTERNAL;
+    case 'bug':
+      return EXIT.INTERNAL;
+    default:
+      return assertNever(category);
+  }
+}

@@ -1,22 +1,19 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assertNever } from '../common/result.js';
-import type { ImageError, ImageErrorCode } from '../guest-ops/image/errors.js';
-import type { WorkerImageManifest } from '../guest-ops/image/manifest.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
-import { CliFailure } from './failure.js';
+import { imageErrorCategory } from '../guest-ops/image/errors.js';
+import { defaultImageCacheDirectory, type WorkerImageManifest } from '../guest-ops/image/manifest.js';
+import { failureOf } from './failure.js';
+import type { Interrupt } from './interrupt.js';
 import { printJson, printLine, type CliIo } from './output.js';
 
 /** `psm image build|show`: the worker test image (docs/worker-image.md). */
-export function register(program: Command, io: CliIo): void {
+export function register(program: Command, io: CliIo, interrupt: Interrupt): void {
   const image = program.command('image').description('Build and inspect the worker test VM image');
 
   image
     .command('build')
     .description('Build the worker test image (kernel, initramfs, /persist base disk) from Debian packages')
     .requiredOption('--out <dir>', 'image directory to create or update')
-    .option('--cache <dir>', 'where the kernel package is kept between builds', defaultCacheDir())
+    .option('--cache <dir>', 'where the kernel package is kept between builds', defaultImageCacheDirectory())
     .option('--force', 'rebuild even if the image is up to date', false)
     .option('--json', 'print the result as JSON', false)
     .addHelpText(
@@ -33,31 +30,24 @@ Examples:
     .action(async (opts: { out: string; cache: string; force: boolean; json: boolean }) => {
       const { buildWorkerImage } = await import('../guest-ops/image/build.js');
       const progress = !opts.json && io.stderr.isTTY === true;
-      const controller = new AbortController();
-      const onSigint = (): void => controller.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const built = await buildWorkerImage({
-          out: opts.out,
-          cache: opts.cache,
-          force: opts.force,
-          signal: controller.signal,
-          onProgress: progress
-            ? (step) => io.stderr.write(`\r\x1b[Kbuilding worker image: ${step}`)
-            : undefined,
-        });
-        if (progress) io.stderr.write('\r\x1b[K');
-        if (!built.ok) throw failure(built.error);
-        const { dir, manifest, rebuilt } = built.value;
-        if (opts.json) printJson(io, { dir, rebuilt, manifest });
-        else
-          printLine(
-            io,
-            `${rebuilt ? 'built' : 'up to date:'} worker image in ${dir} (kernel ${manifest.kernelVersion})`,
-          );
-      } finally {
-        process.removeListener('SIGINT', onSigint);
-      }
+      const built = await buildWorkerImage({
+        out: opts.out,
+        cache: opts.cache,
+        force: opts.force,
+        signal: interrupt.signal,
+        onProgress: progress
+          ? (step) => io.stderr.write(`\r\x1b[Kbuilding worker image: ${step}`)
+          : undefined,
+      });
+      if (progress) io.stderr.write('\r\x1b[K');
+      if (!built.ok) throw failureOf(built.error, imageErrorCategory);
+      const { dir, manifest, rebuilt } = built.value;
+      if (opts.json) printJson(io, { dir, rebuilt, manifest });
+      else
+        printLine(
+          io,
+          `${rebuilt ? 'built' : 'up to date:'} worker image in ${dir} (kernel ${manifest.kernelVersion})`,
+        );
     });
 
   image
@@ -77,7 +67,7 @@ Examples:
     .action(async (dir: string, opts: { json: boolean }) => {
       const { readWorkerImageManifest } = await import('../guest-ops/image/manifest.js');
       const read = await readWorkerImageManifest(dir);
-      if (!read.ok) throw failure(read.error);
+      if (!read.ok) throw failureOf(read.error, imageErrorCategory);
       if (opts.json) printJson(io, read.value);
       else for (const line of describe(read.value)) printLine(io, line);
     });
@@ -97,34 +87,4 @@ function describe(m: WorkerImageManifest): string[] {
     `built at:       ${m.builtAt}`,
     ...Object.entries(m.inputs).map(([k, v]) => `input ${k}: ${v}`),
   ];
-}
-
-function defaultCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache');
-  return join(base, 'psm', 'worker-image');
-}
-
-function failure(error: ImageError): CliFailure {
-  const where = error.file === undefined ? '' : ` (${error.file})`;
-  return new CliFailure(error.code, `${error.message}${where}`, exitCodeFor(error.code));
-}
-
-function exitCodeFor(code: ImageErrorCode): ExitCode {
-  switch (code) {
-    case 'IMAGE_MANIFEST_UNREADABLE':
-    case 'IMAGE_MANIFEST_INVALID':
-    case 'IMAGE_FILE_MISSING':
-      return EXIT.INPUT;
-    case 'IMAGE_OUT_INVALID':
-      return EXIT.REFUSED;
-    case 'IMAGE_TOOL_MISSING':
-    case 'IMAGE_TOOL_FAILED':
-    case 'IMAGE_KERNEL_UNAVAILABLE':
-    case 'IMAGE_KERNEL_FORMAT':
-    case 'IMAGE_IO_FAILED':
-    case 'IMAGE_ABORTED':
-      return EXIT.EXTERNAL;
-    default:
-      return assertNever(code);
-  }
 }

@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import { printJson, printLine, type CliIo } from './output.js';
 import { addLocationOption, orFail, parseFd, promptFailure, readPassphrase } from './vault-options.js';
@@ -27,7 +26,7 @@ async function readLegacy(path: string): Promise<Uint8Array> {
       throw new CliFailure(
         'LEGACY_INVALID',
         `${path} is larger than ${MAX_LEGACY_FILE} bytes: not a 2010 virtual.conf`,
-        EXIT.INPUT,
+        'input',
       );
     const bytes = await readFile(path);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -35,7 +34,7 @@ async function readLegacy(path: string): Promise<Uint8Array> {
     if (error instanceof CliFailure) throw error;
     const code =
       typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
-    throw new CliFailure('LEGACY_UNREADABLE', `cannot read ${path} (${code})`, EXIT.INPUT);
+    throw new CliFailure('LEGACY_UNREADABLE', `cannot read ${path} (${code})`, 'unreadable');
   }
 }
 

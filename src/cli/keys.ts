@@ -58,7 +58,7 @@ async function readInput(io: CliIo, file: string): Promise<Uint8Array> {
         throw new CliFailure(
           'INPUT_TOO_LARGE',
           `standard input is larger than ${MAX_INSPECT_BYTES} bytes`,
-          EXIT.INPUT,
+          'input',
         );
       chunks.push(buffer);
     }
@@ -69,22 +69,18 @@ async function readInput(io: CliIo, file: string): Promise<Uint8Array> {
     handle = await open(file, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot open (${code})`, EXIT.INPUT);
+    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot open (${code})`, 'unreadable');
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new CliFailure('NOT_A_FILE', `${file} is not a regular file`, EXIT.INPUT);
+    if (!info.isFile()) throw new CliFailure('NOT_A_FILE', `${file} is not a regular file`, 'input');
     if (info.size > MAX_INSPECT_BYTES)
-      throw new CliFailure(
-        'INPUT_TOO_LARGE',
-        `${file} is larger than ${MAX_INSPECT_BYTES} bytes`,
-        EXIT.INPUT,
-      );
+      throw new CliFailure('INPUT_TOO_LARGE', `${file} is larger than ${MAX_INSPECT_BYTES} bytes`, 'input');
     return await handle.readFile();
   } catch (error) {
     if (error instanceof CliFailure) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot read (${code})`, EXIT.INPUT);
+    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot read (${code})`, 'unreadable');
   } finally {
     await handle.close();
   }

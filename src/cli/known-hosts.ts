@@ -6,10 +6,8 @@ import type { Command } from 'commander';
 import { lstat, open, stat } from 'node:fs/promises';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
+import { readPublicKeyOption } from './public-key-option.js';
 import { printJson, printLine, type CliIo } from './output.js';
-
-/** A .pub file holds one key line; anything bigger is not a public key file. */
-const MAX_PUBLIC_KEY_FILE_BYTES = 1024 * 1024;
 
 export function register(program: Command, io: CliIo): void {
   const group = program
@@ -71,11 +69,11 @@ async function runMatch(
 ): Promise<void> {
   const kh = await import('../authorized-keys/known-hosts.js');
   const parsedTarget = kh.parseLookupTarget(target);
-  if (!parsedTarget.ok) throw new CliFailure(parsedTarget.error.code, parsedTarget.error.message, EXIT.USAGE);
+  if (!parsedTarget.ok) throw new CliFailure(parsedTarget.error.code, parsedTarget.error.message, 'usage');
   const { host, port } = parsedTarget.value;
   const name = kh.lookupName(host, port);
-  if (!name.ok) throw new CliFailure(name.error.code, name.error.message, EXIT.USAGE);
-  const key = options.key === undefined ? null : await readPublicKey(options.key);
+  if (!name.ok) throw new CliFailure(name.error.code, name.error.message, 'usage');
+  const key = options.key === undefined ? null : await readPublicKeyOption(options.key);
   const lines = kh.parseKnownHostsFile(
     (await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, true)).data,
   );
@@ -124,7 +122,7 @@ async function runHash(io: CliIo, file: string, options: { json?: boolean }): Pr
   const { data, mode, uid, gid } = await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, false);
   const lines = kh.parseKnownHostsFile(data);
   const hashed = kh.hashKnownHostsFile(lines);
-  if (!hashed.ok) throw new CliFailure(hashed.error.code, `${file}: ${hashed.error.message}`, EXIT.INPUT);
+  if (!hashed.ok) throw new CliFailure(hashed.error.code, `${file}: ${hashed.error.message}`, 'input');
   const { text, hashedNames, keptUnhashed, alreadyHashed } = hashed.value;
   const changed = hashedNames > 0;
   if (changed) {
@@ -155,25 +153,8 @@ function refuseInvalid(
   throw new CliFailure(
     'FILE_HAS_INVALID_LINES',
     `${file}:${first.line}: ${first.result.error.code}: ${first.result.error.message}${more}`,
-    EXIT.INPUT,
+    'input',
   );
-}
-
-async function readPublicKey(path: string): Promise<import('../authorized-keys/public-key.js').PublicKey> {
-  const { readKeyField } = await import('../authorized-keys/public-key.js');
-  const { data } = await readRegularFile(path, MAX_PUBLIC_KEY_FILE_BYTES, true);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
-  } catch {
-    throw new CliFailure('BAD_KEY', `${path} is not valid UTF-8`, EXIT.INPUT);
-  }
-  const line = text.split('\n').find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (line === undefined) throw new CliFailure('BAD_KEY', `${path} holds no key`, EXIT.INPUT);
-  const key = readKeyField(line, 0);
-  if (!key.ok)
-    throw new CliFailure('BAD_KEY', `${path}: ${key.error.code}: ${key.error.message}`, EXIT.INPUT);
-  return key.value.key;
 }
 
 /**
@@ -189,25 +170,25 @@ async function readRegularFile(
     throw new CliFailure(
       'FILE_UNREADABLE',
       `cannot read ${path}: ${error.code ?? error.message}`,
-      EXIT.INPUT,
+      'unreadable',
     );
   });
   if (info.isSymbolicLink())
-    throw new CliFailure('REFUSED_SYMLINK', `${path} is a symbolic link; give the real file`, EXIT.REFUSED);
-  if (!info.isFile()) throw new CliFailure('NOT_A_FILE', `${path} is not a regular file`, EXIT.REFUSED);
+    throw new CliFailure('REFUSED_SYMLINK', `${path} is a symbolic link; give the real file`, 'refused');
+  if (!info.isFile()) throw new CliFailure('NOT_A_FILE', `${path} is not a regular file`, 'refused');
   if (info.size > maxBytes)
-    throw new CliFailure('FILE_TOO_LARGE', `${path} is larger than ${maxBytes} bytes`, EXIT.INPUT);
+    throw new CliFailure('FILE_TOO_LARGE', `${path} is larger than ${maxBytes} bytes`, 'input');
   const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
     throw new CliFailure(
       'FILE_UNREADABLE',
       `cannot read ${path}: ${error.code ?? error.message}`,
-      EXIT.INPUT,
+      'unreadable',
     );
   });
   try {
     const data = new Uint8Array(await handle.readFile());
     if (data.length > maxBytes)
-      throw new CliFailure('FILE_TOO_LARGE', `${path} is larger than ${maxBytes} bytes`, EXIT.INPUT);
+      throw new CliFailure('FILE_TOO_LARGE', `${path} is larger than ${maxBytes} bytes`, 'input');
     return { data, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
   } finally {
     await handle.close();

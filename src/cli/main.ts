@@ -1,10 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
+import { Interrupt } from './interrupt.js';
 import { processIo, type CliIo } from './output.js';
 import { registrars } from './registrars.js';
 
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo, interrupt: Interrupt = new Interrupt()): Command {
   const program = new Command('psm')
     .description('Security manager for virtualized POP-C++ grid nodes')
     .version(process.env.npm_package_version ?? '0.1.0')
@@ -13,8 +14,11 @@ export function buildProgram(io: CliIo): Command {
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
-    .exitOverride();
-  for (const register of registrars) register(program, io);
+    .exitOverride()
+    // Each command gets everything after its name: `psm vm exec NAME PATH ARGS...` can then hand
+    // the program's own options (`-a`, even `-V`) to the guest instead of psm reading them.
+    .enablePositionalOptions();
+  for (const register of registrars) register(program, io, interrupt);
   // Every subcommand reports usage errors through main() instead of exiting the process itself.
   for (const command of allCommands(program)) command.exitOverride();
   return program;
@@ -26,13 +30,16 @@ function allCommands(command: Command): Command[] {
 
 /** Runs psm with `argv` (as process.argv) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+  const interrupt = new Interrupt();
+  const program = buildProgram(io, interrupt);
   const json = argv.includes('--json');
   try {
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (error) {
     return reportFailure(error, io, json);
+  } finally {
+    interrupt.dispose();
   }
 }
 

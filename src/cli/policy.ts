@@ -4,13 +4,13 @@
  * `psm` starts without loading it.
  */
 import type { Command } from 'commander';
-import { lstat, readFile } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import { parseUtcTimestamp } from '../common/utc-time.js';
+import { policyErrorCategory, renderErrorCategory } from '../psm/error-category.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
+import { readPublicKeyOption } from './public-key-option.js';
 import { printJson, printLine, type CliIo } from './output.js';
-
-/** A .pub file holds one key line; anything bigger is not a public key file. */
-const MAX_PUBLIC_KEY_FILE_BYTES = 1024 * 1024;
 
 type Json = { json?: boolean };
 
@@ -117,7 +117,8 @@ Examples:
 async function runLint(io: CliIo, dir: string, options: Json & { strict?: boolean }): Promise<void> {
   const { lintPath } = await import('../psm/policy/index.js');
   const report = await lintPath(dir);
-  if (!report.ok) throw new CliFailure(report.error.code, report.error.message, EXIT.INPUT);
+  if (!report.ok)
+    throw new CliFailure(report.error.code, report.error.message, policyErrorCategory(report.error.code));
   const { findings, errors, warnings, files } = report.value;
   const failed = errors > 0 || (options.strict === true && warnings > 0);
   if (options.json) printJson(io, { files, errors, warnings, findings, ok: !failed });
@@ -144,7 +145,7 @@ async function runRender(
   const { renderKeyLine } = await import('../psm/render-key-line.js');
   const now = options.now === undefined ? new Date() : parseNow(options.now);
   const policy = await loadPolicy(io, file);
-  const key = await readPublicKey(options.key);
+  const key = await readPublicKeyOption(options.key);
   const rendered = renderKeyLine(policy, key, {
     appId: options.app ?? null,
     worker: options.worker ?? null,
@@ -152,8 +153,7 @@ async function runRender(
   });
   if (!rendered.ok) {
     const code = rendered.error.code;
-    const usage = code === 'RENDER_BAD_APP_ID' || code === 'RENDER_BAD_WORKER' || code === 'RENDER_BAD_TIME';
-    throw new CliFailure(code, rendered.error.message, usage ? EXIT.USAGE : EXIT.REFUSED);
+    throw new CliFailure(code, rendered.error.message, renderErrorCategory(code));
   }
   if (options.json) printJson(io, { policy: policy.name, role: policy.role, ...rendered.value });
   else printLine(io, rendered.value.line);
@@ -166,17 +166,13 @@ async function runGate(io: CliIo, file: string, options: Json & { out?: string }
   if (options.out !== undefined) {
     const existing = await lstat(options.out).catch(() => undefined);
     if (existing && !existing.isFile())
-      throw new CliFailure(
-        'GATE_OUT_NOT_FILE',
-        `${options.out} exists and is not a regular file`,
-        EXIT.REFUSED,
-      );
+      throw new CliFailure('GATE_OUT_NOT_FILE', `${options.out} exists and is not a regular file`, 'refused');
     const { writeFileAtomic } = await import('../common/atomic-write.js');
     await writeFileAtomic(options.out, gate.script, { mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
       throw new CliFailure(
         'GATE_WRITE_FAILED',
         `cannot write ${options.out}: ${error.code ?? error.message}`,
-        EXIT.INPUT,
+        'input',
       );
     });
   }
@@ -202,7 +198,7 @@ async function loadPolicy(io: CliIo, file: string): Promise<import('../psm/polic
   throw new CliFailure(
     first?.code ?? 'POLICY_INVALID',
     `${first ? `${where(first)}: ${first.message}` : file}${more}`,
-    EXIT.INPUT,
+    first === undefined ? 'input' : policyErrorCategory(first.code),
   );
 }
 
@@ -211,31 +207,8 @@ function where(e: { file?: string; line?: number; column?: number }): string {
 }
 
 function parseNow(text: string): Date {
-  // Only full UTC timestamps: a local-time reading would make the expiry depend on the host.
-  const valid = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/.test(text);
-  const date = new Date(text);
-  if (!valid || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 19) !== text.slice(0, 19))
-    throw new CliFailure('RENDER_BAD_TIME', '--now must be a UTC time like 2026-01-01T00:00:00Z', EXIT.USAGE);
+  const date = parseUtcTimestamp(text);
+  if (date === undefined)
+    throw new CliFailure('RENDER_BAD_TIME', '--now must be a UTC time like 2026-01-01T00:00:00Z', 'usage');
   return date;
-}
-
-async function readPublicKey(path: string): Promise<import('../authorized-keys/index.js').PublicKey> {
-  const { readKeyField } = await import('../authorized-keys/index.js');
-  const info = await lstat(path).catch(() => undefined);
-  if (!info || !info.isFile())
-    throw new CliFailure('KEY_UNREADABLE', `${path} is not a readable file`, EXIT.INPUT);
-  if (info.size > MAX_PUBLIC_KEY_FILE_BYTES)
-    throw new CliFailure(
-      'KEY_FILE_TOO_LARGE',
-      `${path} is larger than ${MAX_PUBLIC_KEY_FILE_BYTES} bytes`,
-      EXIT.INPUT,
-    );
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  if (text === undefined) throw new CliFailure('KEY_UNREADABLE', `${path} cannot be read`, EXIT.INPUT);
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (lines.length !== 1)
-    throw new CliFailure('KEY_FILE_INVALID', `${path} must hold exactly one public key line`, EXIT.INPUT);
-  const parsed = readKeyField(lines[0] ?? '', 0);
-  if (!parsed.ok) throw new CliFailure(parsed.error.code, `${path}: ${parsed.error.message}`, EXIT.INPUT);
-  return parsed.value.key;
 }

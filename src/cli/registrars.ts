@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { register as init } from './init.js';
 import { register as vault } from './vault.js';
+import type { Interrupt } from './interrupt.js';
 import type { CliIo } from './output.js';
 import { register as knownHosts } from './known-hosts.js';
 import { register as image } from './image.js';
@@ -10,9 +11,10 @@ import { register as keys } from './keys.js';
 
 /**
  * The command groups psm has. Each group lives in its own file under src/cli/ and exports one
- * `register(program, io)`; add it here (one import, one list entry) and nowhere else.
+ * `register(program, io, interrupt)`; add it here (one import, one list entry) and nowhere else.
+ * `interrupt.signal` is Ctrl-C/SIGTERM for commands that can stop cleanly (src/cli/interrupt.ts).
  */
-export type Registrar = (program: Command, io: CliIo) => void;
+export type Registrar = (program: Command, io: CliIo, interrupt: Interrupt) => void;
 
 // In the order --help lists them: reading keys, writing them, the vault, then the VMs.
 export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, image, vm];

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { Result } from '../common/result.js';
+import { vaultErrorCategory } from '../vault/errors.js';
 import type { KeyOptions, VaultError, VaultErrorCode } from '../vault/index.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
+import { exitCodeForCategory, type ExitCode } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import type { CliIo } from './output.js';
 import { promptSecret, readSecretFd, readSecretFile, type PromptError } from './prompt.js';
@@ -20,7 +21,7 @@ export interface KeyFlags {
 
 export function parseFd(value: string): number {
   if (!/^[0-9]{1,7}$/.test(value))
-    throw new CliFailure('BAD_FD', `${value} is not a file descriptor number`, EXIT.USAGE);
+    throw new CliFailure('BAD_FD', `${value} is not a file descriptor number`, 'usage');
   return Number.parseInt(value, 10);
 }
 
@@ -49,36 +50,9 @@ export function addKeyOptions(command: Command): Command {
     );
 }
 
+/** The exit code for a vault error code (through its category). */
 export function vaultExitCode(code: VaultErrorCode): ExitCode {
-  switch (code) {
-    case 'CONFIG_MISSING':
-    case 'CONFIG_INVALID':
-    case 'PLAINTEXT_SECRET':
-    case 'UNKNOWN_FORMAT_VERSION':
-    case 'KEY_MISSING':
-    case 'KEY_INVALID':
-    case 'NO_SUCH_SECRET':
-    case 'BAD_SECRET':
-    case 'LEGACY_INVALID':
-      return EXIT.INPUT;
-    case 'BAD_PATH':
-      return EXIT.USAGE;
-    case 'KEY_UNSAFE_PERMISSIONS':
-    case 'LOCKED':
-    case 'REKEY_REFUSED':
-    case 'WOULD_OVERWRITE':
-      return EXIT.REFUSED;
-    case 'WRONG_KEY':
-      return EXIT.AUTH;
-    case 'TAMPERED':
-      return EXIT.TAMPERED;
-    case 'IO_FAILED':
-      return EXIT.EXTERNAL;
-    default: {
-      const never: never = code;
-      throw new Error(`unreachable: ${String(never)}`);
-    }
-  }
+  return exitCodeForCategory(vaultErrorCategory(code));
 }
 
 /** Unwraps a vault result or throws the CLI failure for its code ("file:line: message"). */
@@ -86,7 +60,7 @@ export function orFail<T>(result: Result<T, VaultError>): T {
   if (result.ok) return result.value;
   const { code, file, line } = result.error;
   const place = file === undefined ? '' : line === undefined ? `${file}: ` : `${file}:${line}: `;
-  throw new CliFailure(code, `${place}${result.error.message}`, vaultExitCode(code));
+  throw new CliFailure(code, `${place}${result.error.message}`, vaultErrorCategory(code));
 }
 
 export function promptFailure(error: PromptError, what: string): CliFailure {
@@ -94,12 +68,12 @@ export function promptFailure(error: PromptError, what: string): CliFailure {
     return new CliFailure(
       'NO_TTY',
       `${what}: no terminal to ask on; give it through a file or descriptor option`,
-      EXIT.USAGE,
+      'usage',
     );
   return new CliFailure(
     `INPUT_${error.code}`,
     `${what}: ${error.message}`,
-    error.code === 'CANCELLED' ? EXIT.USAGE : EXIT.INPUT,
+    error.code === 'CANCELLED' ? 'usage' : 'input',
   );
 }
 

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import { printJson, printLine, type CliIo } from './output.js';
 import { promptSecret, readSecretStdin } from './prompt.js';
@@ -55,7 +54,7 @@ function registerSet(vault: Command, io: CliIo): void {
       throw new CliFailure(
         'BAD_PATH',
         `${path} is not a secret field: use hypervisor.password, worker.guest_password or secrets.NAME`,
-        EXIT.USAGE,
+        'usage',
       );
     const location = resolveLocation(flags.location);
     const secret = await readNewSecret(io, path);
@@ -87,7 +86,7 @@ function registerGet(vault: Command, io: CliIo): void {
   addKeyOptions(addLocationOption(command)).action(
     async (path: string, flags: KeyFlags & { reveal?: boolean }) => {
       if (flags.reveal !== true)
-        throw new CliFailure('NOT_REVEALED', 'add --reveal to print the secret', EXIT.USAGE);
+        throw new CliFailure('NOT_REVEALED', 'add --reveal to print the secret', 'usage');
       const { resolveLocation, openVault, openSecret } = await lib();
       const vault = orFail(await openVault(resolveLocation(flags.location), keyOptions(io, flags)));
       try {

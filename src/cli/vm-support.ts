@@ -1,21 +1,75 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { assertNever, type Result } from '../common/result.js';
-import type { GuestOpsError, GuestOpsErrorCode } from '../guest-ops/errors.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
-import { CliFailure } from './failure.js';
-import type { CliIo } from './output.js';
+import type { Command } from 'commander';
+import type { Result } from '../common/result.js';
+import { defaultVmDirectory, openDriver, type DriverSettings } from '../guest-ops/driver-factory.js';
+import { guestOpsErrorCategory, type GuestOpsError } from '../guest-ops/errors.js';
+import type { GuestOpsDriver, OpOptions, Worker } from '../guest-ops/guest-ops.js';
+import { MAX_TIMEOUT_SECONDS } from '../guest-ops/limits.js';
+import { CliFailure, failureOf } from './failure.js';
+import type { Interrupt } from './interrupt.js';
+import { printJson, printLine, type CliIo } from './output.js';
+import { resolveLocation } from '../vault/layout.js';
 
-/** Defaults, option parsing and error mapping for `psm vm` (src/cli/vm.ts). */
+/**
+ * What every `psm vm` verb shares (src/cli/vm-*.ts): the common options, the driver and worker
+ * handles, the operation options (timeout and Ctrl-C) and the one-line or JSON report. A verb
+ * file gets one VmVerbs and uses nothing else of psm's but the library and unwrap/examples.
+ */
 
-/** $POPC_LOCATION/var/vms for a POP-C++ installation, else ~/.local/state/psm/vms. */
-export function defaultVmDir(): string {
-  if (process.env.POPC_LOCATION) return join(process.env.POPC_LOCATION, 'var', 'vms');
-  return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'psm', 'vms');
+export interface VmFlags {
+  vmDir: string;
+  json: boolean;
+  timeout?: string;
 }
 
-export function defaultImageDir(): string {
-  return process.env.PSM_WORKER_IMAGE ?? join('.cache', 'worker-image');
+export class VmVerbs {
+  constructor(
+    readonly io: CliIo,
+    private readonly interrupt: Interrupt,
+  ) {}
+
+  /** Adds the options every verb takes; the VM directory defaults to the POP-C++ location's. */
+  command(command: Command, description: string): Command {
+    return (
+      command
+        .description(description)
+        // Read when the commands are registered, so --help shows the directory psm would use.
+        .option(
+          '--vm-dir <dir>',
+          'directory holding one sub-directory per VM',
+          defaultVmDirectory(resolveLocation(undefined)),
+        )
+        .option('--timeout <seconds>', 'give up after this long')
+        .option('--json', 'print the result as JSON', false)
+    );
+  }
+
+  async driver(flags: VmFlags, memoryMiB?: number): Promise<GuestOpsDriver> {
+    return unwrap(await openDriver(driverSettings(flags, memoryMiB)));
+  }
+
+  /** Opens the worker, runs `work` and always closes the worker's connections. */
+  async withWorker(flags: VmFlags, name: string, work: (worker: Worker) => Promise<void>): Promise<void> {
+    const worker = unwrap(await (await this.driver(flags)).openWorker(name));
+    try {
+      await work(worker);
+    } finally {
+      await worker.close();
+    }
+  }
+
+  /** Timeout from --timeout (else `fallbackMs`), and Ctrl-C aborts the operation (ABORTED). */
+  ops(flags: VmFlags, fallbackMs?: number): OpOptions {
+    const timeoutMs =
+      flags.timeout === undefined
+        ? fallbackMs
+        : integerOption(flags.timeout, '--timeout', 1, MAX_TIMEOUT_SECONDS) * 1000;
+    return { signal: this.interrupt.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+  }
+
+  report(flags: VmFlags, value: Record<string, unknown>, text: string): void {
+    if (flags.json) printJson(this.io, value);
+    else printLine(this.io, text);
+  }
 }
 
 export function examples(lines: string[]): string {
@@ -24,28 +78,19 @@ export function examples(lines: string[]): string {
 
 export function unwrap<T>(result: Result<T, GuestOpsError>): T {
   if (result.ok) return result.value;
-  const where = result.error.file === undefined ? '' : ` (${result.error.file})`;
-  throw new CliFailure(result.error.code, `${result.error.message}${where}`, exitCodeFor(result.error.code));
+  throw failureOf(result.error, guestOpsErrorCategory);
 }
 
+/** A whole number flag in [min, max]; anything else is a usage error. */
 export function integerOption(text: string, flag: string, min: number, max: number): number {
   const value = /^\d{1,9}$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= min && value <= max))
-    throw new CliFailure('USAGE', `${flag} must be an integer from ${min} to ${max}`, EXIT.USAGE);
+    throw new CliFailure('USAGE', `${flag} must be an integer from ${min} to ${max}`, 'usage');
   return value;
 }
 
-export function modeOption(text: string): number {
-  if (!/^0?[0-7]{3,4}$/.test(text))
-    throw new CliFailure('USAGE', '--mode must be octal, like 0600 or 0755', EXIT.USAGE);
-  return Number.parseInt(text, 8);
-}
-
-export function ownerOption(text: string): { uid: number; gid: number } {
-  const match = /^(\d{1,10}):(\d{1,10})$/.exec(text);
-  if (match === null)
-    throw new CliFailure('USAGE', '--owner must be numeric UID:GID, like 1000:1000', EXIT.USAGE);
-  return { uid: Number(match[1]), gid: Number(match[2]) };
+export function driverSettings(flags: VmFlags, memoryMiB?: number): DriverSettings {
+  return { kind: 'qemu', vmDirectory: flags.vmDir, ...(memoryMiB === undefined ? {} : { memoryMiB }) };
 }
 
 const STDIN_LIMIT = 8 * 1024 * 1024;
@@ -57,7 +102,7 @@ export async function readStdin(io: CliIo): Promise<Uint8Array> {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
     total += bytes.length;
     if (total > STDIN_LIMIT)
-      throw new CliFailure('TOO_LARGE', `stdin is larger than ${STDIN_LIMIT} bytes`, EXIT.INPUT);
+      throw new CliFailure('TOO_LARGE', `stdin is larger than ${STDIN_LIMIT} bytes`, 'input');
     chunks.push(bytes);
   }
   return Buffer.concat(chunks);
@@ -69,38 +114,5 @@ export function isUtf8(bytes: Uint8Array): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-export function exitCodeFor(code: GuestOpsErrorCode): ExitCode {
-  switch (code) {
-    case 'INVALID_ARGUMENT':
-      return EXIT.USAGE;
-    case 'TEMPLATE_INVALID':
-    case 'WORKER_NOT_FOUND':
-    case 'WORKER_STATE_INVALID':
-    case 'TOO_LARGE':
-    case 'HOST_IO':
-      return EXIT.INPUT;
-    case 'WORKER_EXISTS':
-    case 'WORKER_BUSY':
-    case 'WORKER_RUNNING':
-    case 'WORKER_NOT_RUNNING':
-      return EXIT.REFUSED;
-    case 'HYPERVISOR_FAILED':
-    case 'HYPERVISOR_PROTOCOL':
-    case 'AGENT_TIMEOUT':
-    case 'AGENT_UNAVAILABLE':
-    case 'AGENT_ERROR':
-    case 'AGENT_PROTOCOL':
-    case 'GUEST_PROGRAM_TIMEOUT':
-    case 'GUEST_COMMAND_FAILED':
-    case 'NO_ADDRESS':
-    case 'SNAPSHOT_FAILED':
-    case 'TIMEOUT':
-    case 'ABORTED':
-      return EXIT.EXTERNAL;
-    default:
-      return assertNever(code);
   }
 }

@@ -1,5 +1,5 @@
-import type { CodedError } from '../common/result.js';
-import { err, type Err } from '../common/result.js';
+import type { ErrorCategory } from '../common/error-category.js';
+import { assertNever, err, type CodedError, type Err } from '../common/result.js';
 
 /**
  * Every way a guest operation can fail, for every driver. A vSphere driver maps its faults onto
@@ -69,4 +69,39 @@ export function reasonOf(error: unknown): string {
     if (typeof message === 'string') return message.slice(0, 200);
   }
   return String(error).slice(0, 200);
+}
+
+/** The category of each code (exit code in the CLI, HTTP status in the daemon). */
+export function guestOpsErrorCategory(code: GuestOpsErrorCode): ErrorCategory {
+  switch (code) {
+    case 'INVALID_ARGUMENT':
+      return 'usage';
+    case 'TEMPLATE_INVALID':
+    case 'WORKER_STATE_INVALID':
+    case 'TOO_LARGE':
+      return 'input';
+    case 'WORKER_NOT_FOUND':
+    case 'HOST_IO':
+      return 'unreadable';
+    case 'WORKER_EXISTS':
+    case 'WORKER_BUSY':
+    case 'WORKER_RUNNING':
+    case 'WORKER_NOT_RUNNING':
+      return 'refused';
+    case 'HYPERVISOR_FAILED':
+    case 'HYPERVISOR_PROTOCOL':
+    case 'AGENT_TIMEOUT':
+    case 'AGENT_UNAVAILABLE':
+    case 'AGENT_ERROR':
+    case 'AGENT_PROTOCOL':
+    case 'GUEST_PROGRAM_TIMEOUT':
+    case 'GUEST_COMMAND_FAILED':
+    case 'NO_ADDRESS':
+    case 'SNAPSHOT_FAILED':
+    case 'TIMEOUT':
+    case 'ABORTED':
+      return 'outside';
+    default:
+      return assertNever(code);
+  }
 }

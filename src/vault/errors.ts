@@ -1,8 +1,9 @@
-import type { CodedError } from '../common/result.js';
+import type { ErrorCategory } from '../common/error-category.js';
+import { assertNever, type CodedError } from '../common/result.js';
 
 /**
- * Every way the vault can fail. The CLI maps each code to an exit code (see `vaultExitCode` in
- * src/cli/vault.ts); messages are for people and never contain secret material.
+ * Every way the vault can fail. Each code has a category (vaultErrorCategory below), which the
+ * CLI turns into an exit code; messages are for people and never contain secret material.
  */
 export type VaultErrorCode =
   /** virtual.conf does not exist where the location says. */
@@ -60,4 +61,36 @@ export function describeVaultError(error: VaultError): string {
 export function errnoCode(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error) return String(error.code);
   return 'unknown error';
+}
+
+/** The category of each code (exit code in the CLI, HTTP status in the daemon). */
+export function vaultErrorCategory(code: VaultErrorCode): ErrorCategory {
+  switch (code) {
+    case 'CONFIG_MISSING':
+    case 'KEY_MISSING':
+    case 'NO_SUCH_SECRET':
+      return 'unreadable';
+    case 'CONFIG_INVALID':
+    case 'PLAINTEXT_SECRET':
+    case 'UNKNOWN_FORMAT_VERSION':
+    case 'KEY_INVALID':
+    case 'BAD_SECRET':
+    case 'LEGACY_INVALID':
+      return 'input';
+    case 'BAD_PATH':
+      return 'usage';
+    case 'KEY_UNSAFE_PERMISSIONS':
+    case 'LOCKED':
+    case 'REKEY_REFUSED':
+    case 'WOULD_OVERWRITE':
+      return 'refused';
+    case 'WRONG_KEY':
+      return 'auth';
+    case 'TAMPERED':
+      return 'tampered';
+    case 'IO_FAILED':
+      return 'outside';
+    default:
+      return assertNever(code);
+  }
 }

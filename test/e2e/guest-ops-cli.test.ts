@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
 import { DEFAULT_WORKER_IMAGE_DIR, WORKER_IMAGE_ENV } from '../../src/guest-ops/image/manifest.js';
-import { QemuDriver } from '../../src/guest-ops/qemu/index.js';
+import { openDriver } from '../../src/guest-ops/driver-factory.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // `psm vm` by hand, as a person would use it: the built CLI (bin/psm.js -> dist/) against a real
@@ -59,7 +60,9 @@ describe('psm vm (CLI) with a real worker', () => {
     expect(JSON.parse(started.stdout)).toMatchObject({ name: 'w1', power: 'running', agent: 'ready' });
 
     // While another process drives the worker, psm says so at once instead of waiting out a timeout.
-    const holder = await new QemuDriver({ vmRoot: vmDir }).openWorker('w1');
+    const driver = await openDriver({ kind: 'qemu', vmDirectory: vmDir });
+    if (!driver.ok) throw new Error(driver.error.message);
+    const holder = await driver.value.openWorker('w1');
     if (!holder.ok) throw new Error(holder.error.message);
     expect((await holder.value.readAddress()).ok).toBe(true);
     const busy = await psm(['exec', 'w1', ...base, '--json', '--', '/bin/true']);
@@ -87,6 +90,26 @@ describe('psm vm (CLI) with a real worker', () => {
       'x;y',
     ]);
     expect([ran.code, ran.stdout]).toEqual([0, '[a b][$(id)][x;y]']);
+    // After PATH every argument is the program's, options included; psm's own go before PATH.
+    const uname = await psm(['exec', 'w1', ...base, '/bin/uname', '-a']);
+    expect(uname.code, uname.stderr).toBe(0);
+    expect(uname.stdout).toMatch(/^Linux \S+ 6\./);
+    const passed = await psm(['exec', 'w1', ...base, '--json', '/bin/busybox', 'echo', '-n', '--json', '-V']);
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(JSON.parse(passed.stdout)).toMatchObject({ exitCode: 0, stdout: '--json -V' });
+
+    // Ctrl-C and SIGTERM abort the running operation through main's one signal: ABORTED, exit 7.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const child = spawn(process.execPath, [PSM, 'vm', 'exec', 'w1', ...base, '--json', '/bin/sleep', '60']);
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      // Killed once the guest program runs: the agent has answered guest-exec by then.
+      await new Promise((done) => setTimeout(done, 3000));
+      child.kill(signal);
+      expect(await exited, signal).toBe(7);
+      expect(JSON.parse(out)).toMatchObject({ error: { code: 'ABORTED' } });
+    }
     const failed = await psm(['exec', 'w1', ...base, '--json', '--', '/bin/cat', '/nope']);
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ exitCode: 1, encoding: 'utf8' });

@@ -1,4 +1,5 @@
-import type { CodedError } from '../../common/result.js';
+import type { ErrorCategory } from '../../common/error-category.js';
+import { assertNever, type CodedError } from '../../common/result.js';
 
 /**
  * Every way reading or building the worker image can fail. The CLI maps these to exit codes
@@ -30,4 +31,26 @@ export type ImageError = CodedError<ImageErrorCode>;
 
 export function imageError(code: ImageErrorCode, message: string, file?: string): ImageError {
   return file === undefined ? { code, message } : { code, message, file };
+}
+
+/** The category of each code (exit code in the CLI, HTTP status in the daemon). */
+export function imageErrorCategory(code: ImageErrorCode): ErrorCategory {
+  switch (code) {
+    case 'IMAGE_MANIFEST_UNREADABLE':
+    case 'IMAGE_FILE_MISSING':
+      return 'unreadable';
+    case 'IMAGE_MANIFEST_INVALID':
+      return 'input';
+    case 'IMAGE_OUT_INVALID':
+      return 'refused';
+    case 'IMAGE_TOOL_MISSING':
+    case 'IMAGE_TOOL_FAILED':
+    case 'IMAGE_KERNEL_UNAVAILABLE':
+    case 'IMAGE_KERNEL_FORMAT':
+    case 'IMAGE_IO_FAILED':
+    case 'IMAGE_ABORTED':
+      return 'outside';
+    default:
+      return assertNever(code);
+  }
 }

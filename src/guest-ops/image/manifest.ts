@@ -1,6 +1,15 @@
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { err, ok, type Result } from '../../common/result.js';
+import {
+  isJsonObject as isRecord,
+  parseJsonRecord,
+  readJsonRecordFile,
+  serializeJsonRecord,
+  type JsonRecordError,
+  type JsonRecordSpec,
+} from '../../common/json-record.js';
+import { assertNever, err, ok, type Result } from '../../common/result.js';
 import { imageError, type ImageError } from './errors.js';
 
 /**
@@ -13,6 +22,11 @@ export const WORKER_IMAGE_MANIFEST_FILE = 'manifest.json';
 export const WORKER_IMAGE_ENV = 'PSM_WORKER_IMAGE';
 /** The image directory tests use unless WORKER_IMAGE_ENV says otherwise (relative to the repo). */
 export const DEFAULT_WORKER_IMAGE_DIR = '.cache/worker-image';
+
+/** Where `psm image build` keeps the kernel package between builds: $XDG_CACHE_HOME/psm/worker-image. */
+export function defaultImageCacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'psm', 'worker-image');
+}
 
 /** A manifest is a few hundred bytes; anything near this is not one of ours. */
 export const MAX_MANIFEST_BYTES = 64 * 1024;
@@ -59,13 +73,18 @@ const KEYS = [
   'inputs',
 ] as const;
 
+const SPEC: JsonRecordSpec = { format: WORKER_IMAGE_FORMAT, keys: KEYS, maxBytes: MAX_MANIFEST_BYTES };
+
 /** Canonical text: keys in the fixed order above, two-space indent, trailing newline. */
 export function serializeWorkerImageManifest(manifest: WorkerImageManifest): string {
-  const ordered: Record<string, unknown> = {};
-  for (const key of KEYS) ordered[key] = manifest[key];
-  ordered.dhcpRenew = { path: manifest.dhcpRenew.path, argv: [...manifest.dhcpRenew.argv] };
-  ordered.inputs = Object.fromEntries(Object.entries(manifest.inputs).sort(([a], [b]) => compare(a, b)));
-  return `${JSON.stringify(ordered, null, 2)}\n`;
+  return serializeJsonRecord(
+    {
+      ...manifest,
+      dhcpRenew: { path: manifest.dhcpRenew.path, argv: [...manifest.dhcpRenew.argv] },
+      inputs: Object.fromEntries(Object.entries(manifest.inputs).sort(([a], [b]) => compare(a, b))),
+    },
+    SPEC,
+  );
 }
 
 function compare(a: string, b: string): number {
@@ -74,17 +93,12 @@ function compare(a: string, b: string): number {
 
 /** Strict: unknown or missing keys, wrong types, or file names with a path in them are refused. */
 export function parseWorkerImageManifest(text: string): Result<WorkerImageManifest, ImageError> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return invalid('the manifest is not JSON');
-  }
-  if (!isRecord(value)) return invalid('the manifest is not a JSON object');
-  const extra = Object.keys(value).filter((k) => !(KEYS as readonly string[]).includes(k));
-  if (extra.length > 0) return invalid(`unknown manifest key ${JSON.stringify(extra[0])}`);
-  if (value.format !== WORKER_IMAGE_FORMAT)
-    return invalid(`format must be ${JSON.stringify(WORKER_IMAGE_FORMAT)}`);
+  const parsed = parseJsonRecord(text, SPEC);
+  return parsed.ok ? checkFields(parsed.value) : invalid(`the manifest ${parsed.error.message}`);
+}
+
+/** The values of a manifest whose shape and format parseJsonRecord has checked. */
+function checkFields(value: Record<string, unknown>): Result<WorkerImageManifest, ImageError> {
   const strings: Record<string, string> = {};
   for (const key of [
     'kernel',
@@ -145,9 +159,9 @@ export function parseWorkerImageManifest(text: string): Result<WorkerImageManife
  */
 export async function readWorkerImageManifest(dir: string): Promise<Result<WorkerImageManifest, ImageError>> {
   const path = join(dir, WORKER_IMAGE_MANIFEST_FILE);
-  const text = await readBounded(path);
-  if (!text.ok) return text;
-  const parsed = parseWorkerImageManifest(text.value);
+  const read = await readJsonRecordFile(path, SPEC);
+  if (!read.ok) return err(manifestError(read.error, path));
+  const parsed = checkFields(read.value);
   if (!parsed.ok) return err({ ...parsed.error, file: path });
   for (const name of [parsed.value.kernel, parsed.value.initrd, parsed.value.baseDisk]) {
     const info = await stat(join(dir, name)).catch(() => undefined);
@@ -159,40 +173,21 @@ export async function readWorkerImageManifest(dir: string): Promise<Result<Worke
   return parsed;
 }
 
-async function readBounded(path: string): Promise<Result<string, ImageError>> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
-    return err(imageError('IMAGE_MANIFEST_UNREADABLE', `cannot open the image manifest (${code})`, path));
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile())
-      return err(imageError('IMAGE_MANIFEST_UNREADABLE', 'the manifest is not a regular file', path));
-    if (info.size > MAX_MANIFEST_BYTES)
-      return err(
-        imageError('IMAGE_MANIFEST_INVALID', `the manifest is larger than ${MAX_MANIFEST_BYTES} bytes`, path),
-      );
-    const bytes = await handle.readFile();
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-    try {
-      return ok(text.decode(bytes));
-    } catch {
-      return err(imageError('IMAGE_MANIFEST_INVALID', 'the manifest is not valid UTF-8', path));
-    }
-  } finally {
-    await handle.close();
+function manifestError(error: JsonRecordError, path: string): ImageError {
+  switch (error.code) {
+    case 'RECORD_MISSING':
+    case 'RECORD_UNREADABLE':
+      return imageError('IMAGE_MANIFEST_UNREADABLE', `the image manifest ${error.message}`, path);
+    case 'RECORD_TOO_LARGE':
+    case 'RECORD_INVALID':
+      return imageError('IMAGE_MANIFEST_INVALID', `the manifest ${error.message}`, path);
+    default:
+      return assertNever(error.code);
   }
 }
 
 function invalid(message: string): Result<never, ImageError> {
   return err(imageError('IMAGE_MANIFEST_INVALID', message));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isText(value: unknown): value is string {

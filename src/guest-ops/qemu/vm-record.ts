@@ -1,8 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { err, ok, type Result } from '../../common/result.js';
 import { writeFileAtomic } from '../../common/atomic-write.js';
+import {
+  parseJsonRecord,
+  readJsonRecordFile,
+  serializeJsonRecord,
+  type JsonRecordError,
+  type JsonRecordSpec,
+} from '../../common/json-record.js';
+import { assertNever, err, ok, type Result } from '../../common/result.js';
 import { guestOpsError, reasonOf, type GuestOpsError } from '../errors.js';
 import type { GuestCommand, WorkerTemplate } from '../guest-ops.js';
+import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../limits.js';
 import { hasOnlyKeys, isRecord, isSafeInt } from '../wire/untrusted-json.js';
 
 /**
@@ -11,7 +18,11 @@ import { hasOnlyKeys, isRecord, isSafeInt } from '../wire/untrusted-json.js';
  */
 
 export const VM_RECORD_FORMAT = 'psm-qemu-vm/v1';
-const MAX_RECORD_BYTES = 64 * 1024;
+const SPEC: JsonRecordSpec = {
+  format: VM_RECORD_FORMAT,
+  keys: ['format', 'name', 'createdAt', 'memoryMiB', 'cpus', 'template', 'sshPort'],
+  maxBytes: 64 * 1024,
+};
 
 export interface VmRecord {
   readonly format: typeof VM_RECORD_FORMAT;
@@ -25,25 +36,20 @@ export interface VmRecord {
 }
 
 export function serializeVmRecord(record: VmRecord): string {
-  return `${JSON.stringify(record, null, 2)}\n`;
+  return serializeJsonRecord({ ...record }, SPEC);
 }
 
 export function parseVmRecord(text: string): Result<VmRecord, string> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return err('not JSON');
-  }
-  if (
-    !isRecord(value) ||
-    !hasOnlyKeys(value, ['format', 'name', 'createdAt', 'memoryMiB', 'cpus', 'template', 'sshPort'])
-  )
-    return err('not a psm VM record');
-  if (value.format !== VM_RECORD_FORMAT) return err(`format is not ${VM_RECORD_FORMAT}`);
+  const parsed = parseJsonRecord(text, SPEC);
+  return parsed.ok ? checkFields(parsed.value) : err(parsed.error.message);
+}
+
+/** The values of a record whose shape and format parseJsonRecord has checked. */
+function checkFields(value: Record<string, unknown>): Result<VmRecord, string> {
   const { name, createdAt, memoryMiB, cpus, sshPort } = value;
   if (typeof name !== 'string' || typeof createdAt !== 'string') return err('name or createdAt missing');
-  if (!isSafeInt(memoryMiB) || memoryMiB < 64 || memoryMiB > 65536) return err('memoryMiB out of range');
+  if (!isSafeInt(memoryMiB) || memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB)
+    return err('memoryMiB out of range');
   if (!isSafeInt(cpus) || cpus < 1 || cpus > 64) return err('cpus out of range');
   if (!(sshPort === null || (isSafeInt(sshPort) && sshPort > 0 && sshPort < 65536)))
     return err('sshPort out of range');
@@ -102,24 +108,26 @@ function isAbsolutePath(value: unknown): value is string {
 }
 
 export async function readVmRecord(path: string): Promise<Result<VmRecord, GuestOpsError>> {
-  let text: string;
-  try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_RECORD_BYTES)
-      return err(guestOpsError('WORKER_STATE_INVALID', 'vm.json is too large', path));
-    text = bytes.toString('utf8');
-  } catch (error) {
-    const code = reasonOf(error);
-    return err(
-      code === 'ENOENT'
-        ? guestOpsError('WORKER_NOT_FOUND', 'no such worker', path)
-        : guestOpsError('HOST_IO', `cannot read the worker record (${code})`, path),
-    );
+  const read = await readJsonRecordFile(path, SPEC);
+  if (!read.ok) return err(recordError(read.error, path));
+  const checked = checkFields(read.value);
+  if (!checked.ok)
+    return err(guestOpsError('WORKER_STATE_INVALID', `the worker record is invalid: ${checked.error}`, path));
+  return checked;
+}
+
+function recordError(error: JsonRecordError, path: string): GuestOpsError {
+  switch (error.code) {
+    case 'RECORD_MISSING':
+      return guestOpsError('WORKER_NOT_FOUND', 'no such worker', path);
+    case 'RECORD_UNREADABLE':
+      return guestOpsError('HOST_IO', `the worker record ${error.message}`, path);
+    case 'RECORD_TOO_LARGE':
+    case 'RECORD_INVALID':
+      return guestOpsError('WORKER_STATE_INVALID', `the worker record ${error.message}`, path);
+    default:
+      return assertNever(error.code);
   }
-  const parsed = parseVmRecord(text);
-  if (!parsed.ok)
-    return err(guestOpsError('WORKER_STATE_INVALID', `the worker record is invalid: ${parsed.error}`, path));
-  return parsed;
 }
 
 export async function writeVmRecord(path: string, record: VmRecord): Promise<Result<void, GuestOpsError>> {

@@ -1,3 +1,4 @@
+import { isJsonObject } from '../../common/json-record.js';
 import { err, ok, type Result } from '../../common/result.js';
 
 /**
@@ -43,9 +44,8 @@ function depthOf(value: unknown, depth: number): number {
   return max;
 }
 
-export function isRecord(value: unknown): value is JsonRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** The one object check (common/json-record.ts), under the name the wire decoders use. */
+export const isRecord: (value: unknown) => value is JsonRecord = isJsonObject;
 
 /** True when `value` has no keys outside `allowed`. */
 export function hasOnlyKeys(value: JsonRecord, allowed: readonly string[]): boolean {

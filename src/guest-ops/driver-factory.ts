@@ -1,0 +1,85 @@
+import { join, resolve } from 'node:path';
+import { assertNever, ok, type Result } from '../common/result.js';
+import { fail, type GuestOpsError } from './errors.js';
+import type { GuestOpsDriver, WorkerTemplate } from './guest-ops.js';
+import { DEFAULT_WORKER_IMAGE_DIR, WORKER_IMAGE_ENV } from './image/manifest.js';
+import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from './limits.js';
+
+/**
+ * The one place that knows which drivers exist: the CLI, the daemon and the job manager say
+ * what they want (`{ kind: 'qemu', vmDirectory }`) and get a GuestOpsDriver, never a QemuDriver.
+ * A vSphere driver adds a member to DriverSettings and a case to the switches below. Drivers
+ * are imported when opened, so naming this module costs a command nothing until it uses a VM.
+ */
+export interface QemuSettings {
+  readonly kind: 'qemu';
+  /** Holds one sub-directory per worker. */
+  readonly vmDirectory: string;
+  /** Guest memory for new clones (default: the driver's). */
+  readonly memoryMiB?: number;
+}
+
+export type DriverSettings = QemuSettings;
+
+/** Where new workers are cloned from. */
+export type TemplateSource = {
+  readonly kind: 'worker-image';
+  /** An image directory made by `psm image build` (manifest.json, kernel, initrd, base disk). */
+  readonly directory: string;
+};
+
+export async function openDriver(settings: DriverSettings): Promise<Result<GuestOpsDriver, GuestOpsError>> {
+  switch (settings.kind) {
+    case 'qemu': {
+      const { memoryMiB } = settings;
+      if (
+        memoryMiB !== undefined &&
+        !(Number.isSafeInteger(memoryMiB) && memoryMiB >= MIN_MEMORY_MIB && memoryMiB <= MAX_MEMORY_MIB)
+      )
+        return fail('INVALID_ARGUMENT', `memory must be ${MIN_MEMORY_MIB} to ${MAX_MEMORY_MIB} MiB`);
+      const { QemuDriver } = await import('./qemu/driver.js');
+      return ok(
+        new QemuDriver({
+          vmRoot: settings.vmDirectory,
+          ...(memoryMiB === undefined ? {} : { memoryMiB }),
+        }),
+      );
+    }
+    default:
+      return assertNever(settings.kind);
+  }
+}
+
+export async function openTemplate(source: TemplateSource): Promise<Result<WorkerTemplate, GuestOpsError>> {
+  switch (source.kind) {
+    case 'worker-image': {
+      const { templateFromImage } = await import('./qemu/template.js');
+      return templateFromImage(source.directory);
+    }
+    default:
+      return assertNever(source.kind);
+  }
+}
+
+/**
+ * The VM directory of a POP-C++ location: `psm vm` and the daemon's worker pool share it, so a
+ * worker made by hand is one the pool sees (and the other way round).
+ */
+export function defaultVmDirectory(location: string): string {
+  return join(location, 'var', 'psm', 'vms');
+}
+
+/** $PSM_WORKER_IMAGE, else the image the test set-up builds (.cache/worker-image). */
+export function defaultWorkerImageDirectory(env: NodeJS.ProcessEnv = process.env): string {
+  return env[WORKER_IMAGE_ENV] ?? DEFAULT_WORKER_IMAGE_DIR;
+}
+
+/** Where the driver keeps its workers, for messages and --json: the absolute VM directory. */
+export function driverLocation(settings: DriverSettings): string {
+  switch (settings.kind) {
+    case 'qemu':
+      return resolve(settings.vmDirectory);
+    default:
+      return assertNever(settings.kind);
+  }
+}
