@@ -3,7 +3,15 @@ import { Option, type Command } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import { printJson, printLine, type CliIo } from './output.js';
-import { addLocationOption, orFail, parseFd, promptFailure, readPassphrase } from './vault-options.js';
+import {
+  addLocationOption,
+  addLockWaitOption,
+  orFail,
+  parseFd,
+  promptFailure,
+  readPassphrase,
+  writeOptions,
+} from './vault-options.js';
 
 /** `psm init`: the location tree, key, commented virtual.conf and admin SSH key. Idempotent. */
 interface InitFlags {
@@ -16,6 +24,7 @@ interface InitFlags {
   readonly kdfCost: 'min' | 'interactive' | 'moderate';
   readonly importLegacy?: string;
   readonly json?: boolean;
+  readonly lockWait?: number;
 }
 
 /** A 2010 virtual.conf is a few hundred bytes; this bound is checked before reading. */
@@ -72,7 +81,7 @@ export function register(program: Command, io: CliIo): void {
       'import a 2010-style virtual.conf (popc_esx_* keys) and seal its passwords',
     )
     .option('--json', 'print the result as JSON');
-  addLocationOption(command).action(async (flags: InitFlags) => {
+  addLockWaitOption(addLocationOption(command)).action(async (flags: InitFlags) => {
     const { initVault, resolveLocation } = await import('../vault/index.js');
     const location = resolveLocation(flags.location);
     let passphrase: Uint8Array | undefined;
@@ -98,6 +107,7 @@ export function register(program: Command, io: CliIo): void {
         kdfCost: flags.kdfCost,
         ...(passphrase === undefined ? {} : { passphrase }),
         ...(legacy === undefined ? {} : { legacy }),
+        ...writeOptions(flags),
       }),
     );
     if (flags.json) printJson(io, report);

@@ -6,12 +6,14 @@ import { promptSecret, readSecretStdin } from './prompt.js';
 import {
   addKeyOptions,
   addLocationOption,
+  addLockWaitOption,
   keyOptions,
   orFail,
   parseFd,
   promptFailure,
   readPassphrase,
   vaultExitCode,
+  writeOptions,
   type KeyFlags,
 } from './vault-options.js';
 
@@ -49,24 +51,28 @@ function registerSet(vault: Command, io: CliIo): void {
     .description('seal a secret into virtual.conf (read from a no-echo prompt, or stdin when not a terminal)')
     .argument('<path>', 'hypervisor.password, worker.guest_password or secrets.NAME')
     .option('--json', 'print the result as JSON');
-  addKeyOptions(addLocationOption(command)).action(async (path: string, flags: KeyFlags) => {
-    const { resolveLocation, setSecret, isSecretPath } = await lib();
-    if (!isSecretPath(path))
-      throw new CliFailure(
-        'BAD_PATH',
-        `${path} is not a secret field: use hypervisor.password, worker.guest_password or secrets.NAME`,
-        EXIT.USAGE,
-      );
-    const location = resolveLocation(flags.location);
-    const secret = await readNewSecret(io, path);
-    try {
-      const result = orFail(await setSecret(location, path, secret, keyOptions(io, flags)));
-      if (flags.json) printJson(io, result);
-      else printLine(io, `${result.replaced ? 'replaced' : 'sealed'} ${path} (key ${result.keyId})`);
-    } finally {
-      secret.fill(0);
-    }
-  });
+  addLockWaitOption(addKeyOptions(addLocationOption(command))).action(
+    async (path: string, flags: KeyFlags) => {
+      const { resolveLocation, setSecret, isSecretPath } = await lib();
+      if (!isSecretPath(path))
+        throw new CliFailure(
+          'BAD_PATH',
+          `${path} is not a secret field: use hypervisor.password, worker.guest_password or secrets.NAME`,
+          EXIT.USAGE,
+        );
+      const location = resolveLocation(flags.location);
+      const secret = await readNewSecret(io, path);
+      try {
+        const result = orFail(
+          await setSecret(location, path, secret, keyOptions(io, flags), writeOptions(flags)),
+        );
+        if (flags.json) printJson(io, result);
+        else printLine(io, `${result.replaced ? 'replaced' : 'sealed'} ${path} (key ${result.keyId})`);
+      } finally {
+        secret.fill(0);
+      }
+    },
+  );
   command.addHelpText(
     'after',
     `
@@ -218,7 +224,7 @@ function registerRekey(vault: Command, io: CliIo): void {
         .default('moderate'),
     )
     .option('--json', 'print the result as JSON');
-  addKeyOptions(addLocationOption(command)).action(async (flags: RekeyFlags) => {
+  addLockWaitOption(addKeyOptions(addLocationOption(command))).action(async (flags: RekeyFlags) => {
     const { resolveLocation, loadConfig, rekeyVault } = await lib();
     const location = resolveLocation(flags.location);
     const to = flags.to ?? orFail(await loadConfig(location)).vault.keySource;
@@ -233,7 +239,7 @@ function registerRekey(vault: Command, io: CliIo): void {
       if (!read.ok) throw promptFailure(read.error, 'new vault passphrase');
       target = { kind: 'passphrase', passphrase: read.value, cost: flags.kdfCost };
     }
-    const result = orFail(await rekeyVault(location, keyOptions(io, flags), target));
+    const result = orFail(await rekeyVault(location, keyOptions(io, flags), target, writeOptions(flags)));
     if (flags.json) printJson(io, result);
     else
       printLine(

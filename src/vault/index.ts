@@ -3,6 +3,8 @@ export { describeVaultError, type VaultError, type VaultErrorCode } from './erro
 export { initVault, type InitOptions, type InitReport } from './init.js';
 export { DEFAULT_LOCATION, LOCATION_ENV, layoutOf, resolveLocation, type Layout } from './layout.js';
 export { DEFAULT_KDF_COST, KDF_COSTS, type KdfCost } from './master-key.js';
+export { DEFAULT_LOCK_WAIT_MS } from './lock.js';
+export { type WriteOptions } from './write.js';
 export { rekeyVault, type RekeyResult, type RekeyTarget } from './rekey.js';
 export { isSecretPath, type VirtualConf, type HypervisorKind } from './schema-types.js';
 export { setSecret, checkSecret, type SetResult } from './set-secret.js';

@@ -36,6 +36,8 @@ export interface InitOptions {
   readonly kdfCost: KdfCost;
   /** A 2010-style virtual.conf to import; wiped by initVault. */
   readonly legacy?: { readonly file: string; readonly bytes: Uint8Array };
+  /** How long to wait for another writer (default DEFAULT_LOCK_WAIT_MS). */
+  readonly lockWaitMs?: number;
 }
 
 export interface InitReport {
@@ -242,7 +244,7 @@ export async function initVault(options: InitOptions): Promise<Result<InitReport
       [layout.imagesDir, 0o700],
     ] as const)
       await makeDir(dir, mode, report);
-    const lock = await acquireLock(layout.lockFile);
+    const lock = await acquireLock(layout.lockFile, options.lockWaitMs);
     if (!lock.ok) return lock;
     try {
       await removeLeftovers(layout);
