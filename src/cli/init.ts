@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
-import { printJson, printLine, type CliIo } from './output.js';
+import { printError, printJson, printLine, type CliIo } from './output.js';
 import {
   addLocationOption,
   addLockWaitOption,
@@ -114,7 +114,7 @@ export function register(program: Command, io: CliIo): void {
     else {
       for (const path of report.created) printLine(io, `created ${path}`);
       for (const path of report.kept) printLine(io, `kept    ${path}`);
-      for (const warning of report.warnings) io.stderr.write(`psm: warning: ${warning}\n`);
+      for (const warning of report.warnings) printError(io, `psm: warning: ${warning}`);
       printLine(
         io,
         `vault key ${report.keyId} (${report.keySource})${report.adminKeyFingerprint === undefined ? '' : `; admin key ${report.adminKeyFingerprint}`}`,

@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { open } from 'node:fs/promises';
+import { escapeLine } from '../common/terminal-text.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import type { LineReport } from './keys-report.js';
@@ -141,7 +142,8 @@ function writeReport<Row extends { readonly result: { readonly ok: boolean } }>(
     if (!row.result.ok) invalid++;
     else if (report.holdsKey(row)) withKey++;
     if (json) out.line(JSON.stringify(report.json(row)));
-    else for (const text of report.tableRows(row)) out.line(text);
+    // Comments, options and host names come from the file: escaped in the table, exact in JSON.
+    else for (const text of report.tableRows(row)) out.line(escapeLine(text));
   }
   if (!json) out.line(report.tableSummary(lines, withKey, invalid));
   out.flush();

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { lstat, readFile } from 'node:fs/promises';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
-import { printJson, printLine, type CliIo } from './output.js';
+import { printError, printJson, printLine, printText, type CliIo } from './output.js';
 
 /** A .pub file holds one key line; anything bigger is not a public key file. */
 const MAX_PUBLIC_KEY_FILE_BYTES = 1024 * 1024;
@@ -133,7 +133,7 @@ async function runExplain(io: CliIo, file: string, options: Json): Promise<void>
   const policy = await loadPolicy(io, file);
   const explanation = explainPolicy(policy);
   if (options.json) printJson(io, explanation);
-  else io.stdout.write(formatExplanation(explanation));
+  else printText(io, formatExplanation(explanation));
 }
 
 async function runRender(
@@ -197,7 +197,7 @@ async function loadPolicy(io: CliIo, file: string): Promise<import('../psm/polic
   const loaded = await loadPolicyFile(file);
   if (loaded.ok) return loaded.value;
   const [first, ...rest] = loaded.error;
-  for (const e of rest) io.stderr.write(`psm: ${where(e)}: ${e.code}: ${e.message}\n`);
+  for (const e of rest) printError(io, `psm: ${where(e)}: ${e.code}: ${e.message}`);
   const more = rest.length > 0 ? ` (and ${rest.length} more error(s) above)` : '';
   throw new CliFailure(
     first?.code ?? 'POLICY_INVALID',

@@ -4,7 +4,7 @@ import type { OpOptions, Worker } from '../guest-ops/guest-ops.js';
 import type { QemuDriver } from '../guest-ops/qemu/driver.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
-import { printJson, printLine, type CliIo } from './output.js';
+import { printJson, printLine, writeGuestOutput, type CliIo } from './output.js';
 import {
   defaultImageDir,
   defaultVmDir,
@@ -165,8 +165,8 @@ exits 0, and 1 (with the code on stderr or in --json) when it exits non-zero or 
               stderr: enc(ran.stderr),
             });
           } else {
-            io.stdout.write(ran.stdout);
-            io.stderr.write(ran.stderr);
+            writeGuestOutput(io.stdout, ran.stdout);
+            writeGuestOutput(io.stderr, ran.stderr);
             if (ran.exitCode !== 0)
               io.stderr.write(
                 `psm: the program ${ran.exitCode === null ? `died of signal ${ran.signal}` : `exited with ${ran.exitCode}`}\n`,
