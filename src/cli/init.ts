@@ -1,7 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { EXIT } from './exit-codes.js';
-import { CliFailure } from './failure.js';
 import { printError, printJson, printLine, type CliIo } from './output.js';
 import {
   addLocationOption,
@@ -25,27 +22,6 @@ interface InitFlags {
   readonly importLegacy?: string;
   readonly json?: boolean;
   readonly lockWait?: number;
-}
-
-/** A 2010 virtual.conf is a few hundred bytes; this bound is checked before reading. */
-const MAX_LEGACY_FILE = 64 * 1024;
-
-async function readLegacy(path: string): Promise<Uint8Array> {
-  try {
-    if ((await stat(path)).size > MAX_LEGACY_FILE)
-      throw new CliFailure(
-        'LEGACY_INVALID',
-        `${path} is larger than ${MAX_LEGACY_FILE} bytes: not a 2010 virtual.conf`,
-        EXIT.INPUT,
-      );
-    const bytes = await readFile(path);
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  } catch (error) {
-    if (error instanceof CliFailure) throw error;
-    const code =
-      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
-    throw new CliFailure('LEGACY_UNREADABLE', `cannot read ${path} (${code})`, EXIT.INPUT);
-  }
 }
 
 export function register(program: Command, io: CliIo): void {
@@ -82,8 +58,14 @@ export function register(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON');
   addLockWaitOption(addLocationOption(command)).action(async (flags: InitFlags) => {
-    const { initVault, resolveLocation } = await import('../vault/index.js');
-    const location = resolveLocation(flags.location);
+    const { initVault, locationFrom, readLegacyFile } = await import('../vault/index.js');
+    // Checked before anything is asked or created: no partial tree for a bad location.
+    const location = orFail(locationFrom(flags.location));
+    // The file before the prompt; a refused passphrase wipes the imported bytes on its way out.
+    const legacy =
+      flags.importLegacy === undefined
+        ? undefined
+        : { file: flags.importLegacy, bytes: orFail(await readLegacyFile(flags.importLegacy)) };
     let passphrase: Uint8Array | undefined;
     if (flags.passphrase === true || flags.passphraseFile !== undefined || flags.passphraseFd !== undefined) {
       const read = await readPassphrase(
@@ -92,13 +74,12 @@ export function register(program: Command, io: CliIo): void {
         'new vault passphrase',
         true,
       );
-      if (!read.ok) throw promptFailure(read.error, 'vault passphrase');
+      if (!read.ok) {
+        legacy?.bytes.fill(0);
+        throw promptFailure(read.error, 'vault passphrase');
+      }
       passphrase = read.value;
     }
-    const legacy =
-      flags.importLegacy === undefined
-        ? undefined
-        : { file: flags.importLegacy, bytes: await readLegacy(flags.importLegacy) };
     const report = orFail(
       await initVault({
         location,

@@ -92,9 +92,12 @@ export function vaultExitCode(code: VaultErrorCode): ExitCode {
     case 'NO_SUCH_SECRET':
     case 'BAD_SECRET':
     case 'LEGACY_INVALID':
+    case 'FILE_UNREADABLE':
       return EXIT.INPUT;
     case 'BAD_PATH':
+    case 'BAD_LOCATION':
       return EXIT.USAGE;
+    case 'CONFIG_SYMLINK':
     case 'KEY_UNSAFE_PERMISSIONS':
     case 'LOCKED':
     case 'REKEY_REFUSED':

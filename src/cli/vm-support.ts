@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { INPUT_LIMITS, readStream } from '../common/bounded-read.js';
 import { assertNever, type Result } from '../common/result.js';
 import type { GuestOpsError, GuestOpsErrorCode } from '../guest-ops/errors.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -48,19 +49,14 @@ export function ownerOption(text: string): { uid: number; gid: number } {
   return { uid: Number(match[1]), gid: Number(match[2]) };
 }
 
-const STDIN_LIMIT = 8 * 1024 * 1024;
-
 export async function readStdin(io: CliIo): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of io.stdin) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    total += bytes.length;
-    if (total > STDIN_LIMIT)
-      throw new CliFailure('TOO_LARGE', `stdin is larger than ${STDIN_LIMIT} bytes`, EXIT.INPUT);
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks);
+  const read = await readStream(io.stdin, INPUT_LIMITS.guestStdin, 'stdin');
+  if (read.ok) return read.value;
+  throw new CliFailure(
+    read.error.code === 'TOO_LARGE' ? 'TOO_LARGE' : 'INPUT_UNREADABLE',
+    read.error.message,
+    EXIT.INPUT,
+  );
 }
 
 export function isUtf8(bytes: Uint8Array): boolean {

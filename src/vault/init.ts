@@ -8,7 +8,7 @@ import { err, ok, type Result } from '../common/result.js';
 import { errnoCode, vaultError, type VaultError } from './errors.js';
 import { parseLegacy, type LegacyConf } from './legacy.js';
 import { acquireLock } from './lock.js';
-import { layoutOf, type Layout } from './layout.js';
+import { checkLocation, layoutOf, type Layout } from './layout.js';
 import {
   deriveKey,
   keyIdOf,
@@ -213,6 +213,12 @@ async function adminKeyPair(
 
 /** `psm init`: idempotent; never overwrites without force. Wipes options.passphrase and legacy bytes. */
 export async function initVault(options: InitOptions): Promise<Result<InitReport, VaultError>> {
+  const location = checkLocation(options.location);
+  if (!location.ok) {
+    options.passphrase?.fill(0);
+    options.legacy?.bytes.fill(0);
+    return location;
+  }
   const layout = layoutOf(options.location);
   const report = {
     location: options.location,

@@ -1,4 +1,4 @@
-import { readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../common/atomic-write.js';
 import { err, ok, type Result } from '../common/result.js';
@@ -14,6 +14,20 @@ export interface WriteOptions {
 }
 
 export async function writeConfig(file: string, text: string): Promise<Result<void, VaultError>> {
+  // Renaming over a symlink replaces the link with a regular file: the admin's link would be
+  // silently cut and the real file left stale. Refused, as `psm known-hosts hash` does.
+  const link = await lstat(file).then(
+    (info) => info.isSymbolicLink(),
+    () => false,
+  );
+  if (link)
+    return err(
+      vaultError(
+        'CONFIG_SYMLINK',
+        `${file} is a symbolic link; psm replaces virtual.conf atomically and will not replace a link: move the real file to ${file}`,
+        { file },
+      ),
+    );
   try {
     await writeFileAtomic(file, text, { mode: 0o600 });
     return ok(undefined);

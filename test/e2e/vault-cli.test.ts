@@ -91,7 +91,11 @@ describe('psm init', () => {
     const get = await runPsm(['vault', 'get', 'hypervisor.password', '--reveal', ...loc]);
     expect(get.stdout).toBe('s3cret esx pass\n');
     const guest = await runPsm(['vault', 'get', 'worker.guest_password', '--reveal', '--json', ...loc]);
-    expect(JSON.parse(guest.stdout)).toEqual({ path: 'worker.guest_password', value: 'guestpw' });
+    expect(JSON.parse(guest.stdout)).toEqual({
+      path: 'worker.guest_password',
+      value: 'guestpw',
+      encoding: 'utf8',
+    });
     // A second import would overwrite the config: refused without --force.
     expect((await runPsm(['init', ...loc, '--import-legacy', legacy])).code).toBe(4);
   });
