@@ -1,8 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { CliFailure } from './failure.js';
-import { printJson, printLine, type CliIo } from './output.js';
-import { addLocationOption, orFail, parseFd, promptFailure, readPassphrase } from './vault-options.js';
+import { printError, printJson, printLine, type CliIo } from './output.js';
+import {
+  addLocationOption,
+  addLockWaitOption,
+  orFail,
+  parseFd,
+  promptFailure,
+  readPassphrase,
+  writeOptions,
+} from './vault-options.js';
 
 /** `psm init`: the location tree, key, commented virtual.conf and admin SSH key. Idempotent. */
 interface InitFlags {
@@ -15,27 +21,7 @@ interface InitFlags {
   readonly kdfCost: 'min' | 'interactive' | 'moderate';
   readonly importLegacy?: string;
   readonly json?: boolean;
-}
-
-/** A 2010 virtual.conf is a few hundred bytes; this bound is checked before reading. */
-const MAX_LEGACY_FILE = 64 * 1024;
-
-async function readLegacy(path: string): Promise<Uint8Array> {
-  try {
-    if ((await stat(path)).size > MAX_LEGACY_FILE)
-      throw new CliFailure(
-        'LEGACY_INVALID',
-        `${path} is larger than ${MAX_LEGACY_FILE} bytes: not a 2010 virtual.conf`,
-        'input',
-      );
-    const bytes = await readFile(path);
-    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
-  } catch (error) {
-    if (error instanceof CliFailure) throw error;
-    const code =
-      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
-    throw new CliFailure('LEGACY_UNREADABLE', `cannot read ${path} (${code})`, 'unreadable');
-  }
+  readonly lockWait?: number;
 }
 
 export function register(program: Command, io: CliIo): void {
@@ -71,9 +57,15 @@ export function register(program: Command, io: CliIo): void {
       'import a 2010-style virtual.conf (popc_esx_* keys) and seal its passwords',
     )
     .option('--json', 'print the result as JSON');
-  addLocationOption(command).action(async (flags: InitFlags) => {
-    const { initVault, resolveLocation } = await import('../vault/index.js');
-    const location = resolveLocation(flags.location);
+  addLockWaitOption(addLocationOption(command)).action(async (flags: InitFlags) => {
+    const { initVault, locationFrom, readLegacyFile } = await import('../vault/index.js');
+    // Checked before anything is asked or created: no partial tree for a bad location.
+    const location = orFail(locationFrom(flags.location));
+    // The file before the prompt; a refused passphrase wipes the imported bytes on its way out.
+    const legacy =
+      flags.importLegacy === undefined
+        ? undefined
+        : { file: flags.importLegacy, bytes: orFail(await readLegacyFile(flags.importLegacy)) };
     let passphrase: Uint8Array | undefined;
     if (flags.passphrase === true || flags.passphraseFile !== undefined || flags.passphraseFd !== undefined) {
       const read = await readPassphrase(
@@ -82,13 +74,12 @@ export function register(program: Command, io: CliIo): void {
         'new vault passphrase',
         true,
       );
-      if (!read.ok) throw promptFailure(read.error, 'vault passphrase');
+      if (!read.ok) {
+        legacy?.bytes.fill(0);
+        throw promptFailure(read.error, 'vault passphrase');
+      }
       passphrase = read.value;
     }
-    const legacy =
-      flags.importLegacy === undefined
-        ? undefined
-        : { file: flags.importLegacy, bytes: await readLegacy(flags.importLegacy) };
     const report = orFail(
       await initVault({
         location,
@@ -97,13 +88,14 @@ export function register(program: Command, io: CliIo): void {
         kdfCost: flags.kdfCost,
         ...(passphrase === undefined ? {} : { passphrase }),
         ...(legacy === undefined ? {} : { legacy }),
+        ...writeOptions(flags),
       }),
     );
     if (flags.json) printJson(io, report);
     else {
       for (const path of report.created) printLine(io, `created ${path}`);
       for (const path of report.kept) printLine(io, `kept    ${path}`);
-      for (const warning of report.warnings) io.stderr.write(`psm: warning: ${warning}\n`);
+      for (const warning of report.warnings) printError(io, `psm: warning: ${warning}`);
       printLine(
         io,
         `vault key ${report.keyId} (${report.keySource})${report.adminKeyFingerprint === undefined ? '' : `; admin key ${report.adminKeyFingerprint}`}`,

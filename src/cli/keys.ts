@@ -3,14 +3,16 @@
  * sshd reads it. A thin adapter: the parsers are imported inside the action so `psm` starts fast.
  */
 import { Option, type Command } from 'commander';
-import { open } from 'node:fs/promises';
+import { INPUT_LIMITS, readRegularFile, readStream } from '../common/bounded-read.js';
+import { assertNever } from '../common/result.js';
+import { escapeLine } from '../common/terminal-text.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import type { LineReport } from './keys-report.js';
 import type { CliIo } from './output.js';
 
 /** The largest file psm inspects (bigger inputs are refused with exit 3, before reading them). */
-export const MAX_INSPECT_BYTES = 256 * 1024 * 1024;
+export const MAX_INSPECT_BYTES = INPUT_LIMITS.keysFile;
 /** Output is written in chunks of about this many characters instead of one write per line. */
 const OUTPUT_CHUNK_CHARS = 1 << 20;
 
@@ -48,41 +50,22 @@ Examples:
 }
 
 async function readInput(io: CliIo, file: string): Promise<Uint8Array> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of io.stdin) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      total += buffer.length;
-      if (total > MAX_INSPECT_BYTES)
-        throw new CliFailure(
-          'INPUT_TOO_LARGE',
-          `standard input is larger than ${MAX_INSPECT_BYTES} bytes`,
-          'input',
-        );
-      chunks.push(buffer);
-    }
-    return Buffer.concat(chunks);
-  }
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot open (${code})`, 'unreadable');
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new CliFailure('NOT_A_FILE', `${file} is not a regular file`, 'input');
-    if (info.size > MAX_INSPECT_BYTES)
-      throw new CliFailure('INPUT_TOO_LARGE', `${file} is larger than ${MAX_INSPECT_BYTES} bytes`, 'input');
-    return await handle.readFile();
-  } catch (error) {
-    if (error instanceof CliFailure) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new CliFailure('FILE_UNREADABLE', `${file}: cannot read (${code})`, 'unreadable');
-  } finally {
-    await handle.close();
+  const read =
+    file === '-'
+      ? await readStream(io.stdin, MAX_INSPECT_BYTES, 'standard input')
+      : await readRegularFile(file, MAX_INSPECT_BYTES);
+  if (read.ok) return read.value;
+  switch (read.error.code) {
+    case 'TOO_LARGE':
+      throw new CliFailure('INPUT_TOO_LARGE', read.error.message, 'input');
+    case 'NOT_REGULAR':
+    case 'SYMLINK':
+      throw new CliFailure('NOT_A_FILE', read.error.message, 'input');
+    case 'NOT_FOUND':
+    case 'UNREADABLE':
+      throw new CliFailure('FILE_UNREADABLE', `${file}: ${read.error.message}`, 'unreadable');
+    default:
+      return assertNever(read.error.code);
   }
 }
 
@@ -137,7 +120,8 @@ function writeReport<Row extends { readonly result: { readonly ok: boolean } }>(
     if (!row.result.ok) invalid++;
     else if (report.holdsKey(row)) withKey++;
     if (json) out.line(JSON.stringify(report.json(row)));
-    else for (const text of report.tableRows(row)) out.line(text);
+    // Comments, options and host names come from the file: escaped in the table, exact in JSON.
+    else for (const text of report.tableRows(row)) out.line(escapeLine(text));
   }
   if (!json) out.line(report.tableSummary(lines, withKey, invalid));
   out.flush();

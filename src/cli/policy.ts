@@ -10,7 +10,7 @@ import { policyErrorCategory, renderErrorCategory } from '../psm/error-category.
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import { readPublicKeyOption } from './public-key-option.js';
-import { printJson, printLine, type CliIo } from './output.js';
+import { printError, printJson, printLine, printText, type CliIo } from './output.js';
 
 type Json = { json?: boolean };
 
@@ -134,7 +134,7 @@ async function runExplain(io: CliIo, file: string, options: Json): Promise<void>
   const policy = await loadPolicy(io, file);
   const explanation = explainPolicy(policy);
   if (options.json) printJson(io, explanation);
-  else io.stdout.write(formatExplanation(explanation));
+  else printText(io, formatExplanation(explanation));
 }
 
 async function runRender(
@@ -193,7 +193,7 @@ async function loadPolicy(io: CliIo, file: string): Promise<import('../psm/polic
   const loaded = await loadPolicyFile(file);
   if (loaded.ok) return loaded.value;
   const [first, ...rest] = loaded.error;
-  for (const e of rest) io.stderr.write(`psm: ${where(e)}: ${e.code}: ${e.message}\n`);
+  for (const e of rest) printError(io, `psm: ${where(e)}: ${e.code}: ${e.message}`);
   const more = rest.length > 0 ? ` (and ${rest.length} more error(s) above)` : '';
   throw new CliFailure(
     first?.code ?? 'POLICY_INVALID',

@@ -1,7 +1,13 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { ReadStream } from 'node:tty';
-import { err, ok, type CodedError, type Result } from '../common/result.js';
+import {
+  INPUT_LIMITS,
+  readRegularFile,
+  readStream,
+  withoutLineEnd,
+  type ReadError,
+} from '../common/bounded-read.js';
+import { assertNever, err, ok, type CodedError, type Result } from '../common/result.js';
 import type { CliIo } from './output.js';
 
 /**
@@ -9,10 +15,22 @@ import type { CliIo } from './output.js';
  * inherited file descriptor, or stdin. Every function returns fresh bytes the caller wipes, and
  * wipes its own intermediate buffers.
  */
-export const MAX_SECRET_INPUT = 4096;
+export const MAX_SECRET_INPUT = INPUT_LIMITS.secret;
 
-export type PromptErrorCode = 'NO_TTY' | 'CANCELLED' | 'EMPTY' | 'TOO_LONG' | 'READ_FAILED';
+export type PromptErrorCode =
+  | 'NO_TTY'
+  | 'CANCELLED'
+  | 'EMPTY'
+  | 'TOO_LONG'
+  | 'READ_FAILED'
+  /** A FIFO, device or directory given as a secret file (it could block psm forever). */
+  | 'NOT_REGULAR';
 export type PromptError = CodedError<PromptErrorCode>;
+
+/** How read secrets are shaped: `raw` keeps every byte; otherwise one trailing line end goes. */
+export interface SecretReadOptions {
+  readonly raw?: boolean;
+}
 
 class Collector {
   private readonly buffer = new Uint8Array(MAX_SECRET_INPUT + 1);
@@ -25,12 +43,9 @@ class Collector {
     return true;
   }
 
-  /** The collected bytes without one trailing newline (files end with one), then wiped here. */
+  /** The typed bytes (Enter is not one of them), then wiped here. */
   take(what: string): Result<Uint8Array, PromptError> {
-    let end = this.length;
-    if (end > 0 && this.buffer[end - 1] === 0x0a) end -= 1;
-    if (end > 0 && this.buffer[end - 1] === 0x0d) end -= 1;
-    const out = this.buffer.slice(0, end);
+    const out = this.buffer.slice(0, this.length);
     this.buffer.fill(0);
     if (out.length === 0) return err({ code: 'EMPTY', message: `${what} is empty` });
     return ok(out);
@@ -41,51 +56,68 @@ class Collector {
   }
 }
 
-async function readAll(
-  stream: NodeJS.ReadableStream,
+function fromRead(
+  read: Result<Uint8Array, ReadError>,
   what: string,
-): Promise<Result<Uint8Array, PromptError>> {
-  const collector = new Collector();
-  try {
-    for await (const chunk of stream) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      const fits = collector.push(bytes);
-      bytes.fill(0);
-      if (!fits) {
-        collector.wipe();
+  options: SecretReadOptions,
+): Result<Uint8Array, PromptError> {
+  if (!read.ok) {
+    const { code, message } = read.error;
+    switch (code) {
+      case 'TOO_LARGE':
         return err({ code: 'TOO_LONG', message: `${what} is longer than ${MAX_SECRET_INPUT} bytes` });
-      }
+      case 'NOT_REGULAR':
+      case 'SYMLINK':
+        return err({
+          code: 'NOT_REGULAR',
+          message: `${message}: give a regular file, or use a descriptor option for a pipe`,
+        });
+      case 'NOT_FOUND':
+      case 'UNREADABLE':
+        return err({ code: 'READ_FAILED', message });
+      default:
+        return assertNever(code);
     }
-  } catch (error) {
-    collector.wipe();
-    const code =
-      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
-    return err({ code: 'READ_FAILED', message: `cannot read ${what} (${code})` });
   }
-  return collector.take(what);
+  const value = options.raw === true ? read.value : withoutLineEnd(read.value);
+  if (value.length === 0) {
+    read.value.fill(0);
+    return err({ code: 'EMPTY', message: `${what} is empty` });
+  }
+  const out = value.slice();
+  read.value.fill(0);
+  return ok(out);
 }
 
-export async function readSecretFile(path: string, what: string): Promise<Result<Uint8Array, PromptError>> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code =
-      typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
-    return err({ code: 'READ_FAILED', message: `cannot open ${path} for the ${what} (${code})` });
-  }
-  return readAll(handle.createReadStream({ highWaterMark: 1024 }), `the ${what} in ${path}`);
+/** A secret file: a regular file only (never a FIFO, which would block), at most MAX_SECRET_INPUT bytes. */
+export async function readSecretFile(
+  path: string,
+  what: string,
+  options: SecretReadOptions = {},
+): Promise<Result<Uint8Array, PromptError>> {
+  return fromRead(await readRegularFile(path, MAX_SECRET_INPUT), `the ${what} in ${path}`, options);
 }
 
 /** Reads an inherited descriptor to its end (e.g. `--passphrase-fd 3` with `3<file` or a pipe). */
-export function readSecretFd(fd: number, what: string): Promise<Result<Uint8Array, PromptError>> {
+export async function readSecretFd(
+  fd: number,
+  what: string,
+  options: SecretReadOptions = {},
+): Promise<Result<Uint8Array, PromptError>> {
   if (!Number.isInteger(fd) || fd < 0 || fd > 1_000_000)
-    return Promise.resolve(err({ code: 'READ_FAILED', message: `${fd} is not a file descriptor number` }));
-  return readAll(createReadStream('', { fd, highWaterMark: 1024 }), `the ${what} on descriptor ${fd}`);
+    return err({ code: 'READ_FAILED', message: `${fd} is not a file descriptor number` });
+  const label = `the ${what} on descriptor ${fd}`;
+  const stream = createReadStream('', { fd, highWaterMark: 1024 });
+  return fromRead(await readStream(stream, MAX_SECRET_INPUT, label, { wipe: true }), label, options);
 }
 
-export function readSecretStdin(io: CliIo, what: string): Promise<Result<Uint8Array, PromptError>> {
-  return readAll(io.stdin, `the ${what} on standard input`);
+export async function readSecretStdin(
+  io: CliIo,
+  what: string,
+  options: SecretReadOptions = {},
+): Promise<Result<Uint8Array, PromptError>> {
+  const label = `the ${what} on standard input`;
+  return fromRead(await readStream(io.stdin, MAX_SECRET_INPUT, label, { wipe: true }), label, options);
 }
 
 /**

@@ -17,6 +17,38 @@ export interface KeyFlags {
   readonly passphraseFile?: string;
   readonly passphraseFd?: number;
   readonly json?: boolean;
+  /** Seconds to wait for another writer (--lock-wait). */
+  readonly lockWait?: number;
+}
+
+/** The longest --lock-wait accepted, in seconds. */
+export const MAX_LOCK_WAIT_SECONDS = 3600;
+
+export function parseLockWait(value: string): number {
+  const seconds = /^[0-9]{1,4}(\.[0-9]{1,3})?$/.test(value) ? Number(value) : Number.NaN;
+  if (!(seconds <= MAX_LOCK_WAIT_SECONDS))
+    throw new CliFailure(
+      'BAD_LOCK_WAIT',
+      `--lock-wait takes seconds from 0 to ${MAX_LOCK_WAIT_SECONDS}`,
+      'usage',
+    );
+  return seconds;
+}
+
+/** For commands that write the vault: how long to wait for another writer before LOCKED. */
+export function addLockWaitOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      '--lock-wait <seconds>',
+      'wait this long for another psm writing the vault, then stop with LOCKED (0: do not wait)',
+    )
+      .argParser(parseLockWait)
+      .default(30, '30'),
+  );
+}
+
+export function writeOptions(flags: KeyFlags): { lockWaitMs?: number } {
+  return flags.lockWait === undefined ? {} : { lockWaitMs: Math.round(flags.lockWait * 1000) };
 }
 
 export function parseFd(value: string): number {

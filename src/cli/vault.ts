@@ -1,16 +1,19 @@
 import { Option, type Command } from 'commander';
+import { isUtf8 } from 'node:buffer';
 import { CliFailure } from './failure.js';
 import { printJson, printLine, type CliIo } from './output.js';
 import { promptSecret, readSecretStdin } from './prompt.js';
 import {
   addKeyOptions,
   addLocationOption,
+  addLockWaitOption,
   keyOptions,
   orFail,
   parseFd,
   promptFailure,
   readPassphrase,
   vaultExitCode,
+  writeOptions,
   type KeyFlags,
 } from './vault-options.js';
 
@@ -20,12 +23,18 @@ import {
  */
 const lib = () => import('../vault/index.js');
 
-async function readNewSecret(io: CliIo, path: string): Promise<Uint8Array> {
+async function readNewSecret(io: CliIo, path: string, raw: boolean): Promise<Uint8Array> {
   if (io.stdin.isTTY !== true) {
-    const piped = await readSecretStdin(io, 'secret');
+    const piped = await readSecretStdin(io, 'secret', { raw });
     if (!piped.ok) throw promptFailure(piped.error, `secret for ${path}`);
     return piped.value;
   }
+  if (raw)
+    throw new CliFailure(
+      'RAW_NEEDS_STDIN',
+      '--raw reads the secret from standard input: pipe or redirect it in',
+      'usage',
+    );
   const first = await promptSecret(io, `secret for ${path}: `);
   if (!first.ok) throw promptFailure(first.error, `secret for ${path}`);
   const again = await promptSecret(io, `secret for ${path} (again): `);
@@ -47,31 +56,37 @@ function registerSet(vault: Command, io: CliIo): void {
     .command('set')
     .description('seal a secret into virtual.conf (read from a no-echo prompt, or stdin when not a terminal)')
     .argument('<path>', 'hypervisor.password, worker.guest_password or secrets.NAME')
+    .option('--raw', 'seal standard input byte for byte (default: one trailing newline or CRLF is dropped)')
     .option('--json', 'print the result as JSON');
-  addKeyOptions(addLocationOption(command)).action(async (path: string, flags: KeyFlags) => {
-    const { resolveLocation, setSecret, isSecretPath } = await lib();
-    if (!isSecretPath(path))
-      throw new CliFailure(
-        'BAD_PATH',
-        `${path} is not a secret field: use hypervisor.password, worker.guest_password or secrets.NAME`,
-        'usage',
-      );
-    const location = resolveLocation(flags.location);
-    const secret = await readNewSecret(io, path);
-    try {
-      const result = orFail(await setSecret(location, path, secret, keyOptions(io, flags)));
-      if (flags.json) printJson(io, result);
-      else printLine(io, `${result.replaced ? 'replaced' : 'sealed'} ${path} (key ${result.keyId})`);
-    } finally {
-      secret.fill(0);
-    }
-  });
+  addLockWaitOption(addKeyOptions(addLocationOption(command))).action(
+    async (path: string, flags: KeyFlags & { raw?: boolean }) => {
+      const { locationFrom, setSecret, isSecretPath } = await lib();
+      if (!isSecretPath(path))
+        throw new CliFailure(
+          'BAD_PATH',
+          `${path} is not a secret field: use hypervisor.password, worker.guest_password or secrets.NAME`,
+          'usage',
+        );
+      const location = orFail(locationFrom(flags.location));
+      const secret = await readNewSecret(io, path, flags.raw === true);
+      try {
+        const result = orFail(
+          await setSecret(location, path, secret, keyOptions(io, flags), writeOptions(flags)),
+        );
+        if (flags.json) printJson(io, result);
+        else printLine(io, `${result.replaced ? 'replaced' : 'sealed'} ${path} (key ${result.keyId})`);
+      } finally {
+        secret.fill(0);
+      }
+    },
+  );
   command.addHelpText(
     'after',
     `
 Examples:
   psm vault set hypervisor.password                  # asks twice, no echo
   printf '%s' "$PW" | psm vault set worker.guest_password --location /opt/popc
+  psm vault set secrets.tls-key --raw < key.der        # every byte, a final newline too
   psm vault set secrets.backup-token --passphrase-file /run/psm-pass < token.txt`,
   );
 }
@@ -82,20 +97,24 @@ function registerGet(vault: Command, io: CliIo): void {
     .description('open one sealed secret and print it (needs --reveal)')
     .argument('<path>', 'the secret, e.g. hypervisor.password')
     .option('--reveal', 'really print the secret')
-    .option('--json', 'print {"path","value"} as JSON');
+    .option('--raw', 'print the secret byte for byte, without the newline added at the end')
+    .option('--json', 'print {"path","value","encoding"} as JSON (base64 when not UTF-8)');
   addKeyOptions(addLocationOption(command)).action(
-    async (path: string, flags: KeyFlags & { reveal?: boolean }) => {
+    async (path: string, flags: KeyFlags & { reveal?: boolean; raw?: boolean }) => {
       if (flags.reveal !== true)
         throw new CliFailure('NOT_REVEALED', 'add --reveal to print the secret', 'usage');
-      const { resolveLocation, openVault, openSecret } = await lib();
-      const vault = orFail(await openVault(resolveLocation(flags.location), keyOptions(io, flags)));
+      const { locationFrom, openVault, openSecret } = await lib();
+      const vault = orFail(await openVault(orFail(locationFrom(flags.location)), keyOptions(io, flags)));
       try {
         const secret = orFail(openSecret(vault, path));
         try {
-          if (flags.json) printJson(io, { path, value: Buffer.from(secret).toString('utf8') });
-          else {
+          if (flags.json) {
+            const text = isUtf8(secret);
+            const value = Buffer.from(secret).toString(text ? 'utf8' : 'base64');
+            printJson(io, { path, value, encoding: text ? 'utf8' : 'base64' });
+          } else {
             // stdout keeps the buffer until written; wipe this copy once it has been.
-            const out = Buffer.concat([secret, Buffer.from('\n')]);
+            const out = flags.raw === true ? Buffer.from(secret) : Buffer.concat([secret, Buffer.from('\n')]);
             io.stdout.write(out, () => out.fill(0));
           }
         } finally {
@@ -111,6 +130,7 @@ function registerGet(vault: Command, io: CliIo): void {
     `
 Examples:
   psm vault get hypervisor.password --reveal
+  psm vault get secrets.tls-key --reveal --raw > key.der   # the exact bytes, no newline added
   psm vault get worker.guest_password --reveal --json --passphrase-fd 3 3</run/psm-pass`,
   );
 }
@@ -121,8 +141,8 @@ function registerList(vault: Command, io: CliIo): void {
     .description('list sealed secrets: paths and metadata, never values (needs no key)')
     .option('--json', 'print the list as JSON');
   addLocationOption(command).action(async (flags: KeyFlags) => {
-    const { resolveLocation, loadConfig, listSecrets } = await lib();
-    const conf = orFail(await loadConfig(resolveLocation(flags.location)));
+    const { locationFrom, loadConfig, listSecrets } = await lib();
+    const conf = orFail(await loadConfig(orFail(locationFrom(flags.location))));
     const secrets = listSecrets(conf);
     if (flags.json)
       printJson(io, { file: conf.file, keyId: conf.vault.keyId, keySource: conf.vault.keySource, secrets });
@@ -146,8 +166,8 @@ function registerVerify(vault: Command, io: CliIo): void {
     .description('unlock the vault and open every sealed value; exit 6 if any was tampered with')
     .option('--json', 'print the report as JSON');
   addKeyOptions(addLocationOption(command)).action(async (flags: KeyFlags) => {
-    const { resolveLocation, openVault, verifyVault } = await lib();
-    const vault = orFail(await openVault(resolveLocation(flags.location), keyOptions(io, flags)));
+    const { locationFrom, openVault, verifyVault } = await lib();
+    const vault = orFail(await openVault(orFail(locationFrom(flags.location)), keyOptions(io, flags)));
     try {
       const reports = verifyVault(vault);
       const failed = reports.filter((r) => !r.ok);
@@ -217,9 +237,9 @@ function registerRekey(vault: Command, io: CliIo): void {
         .default('moderate'),
     )
     .option('--json', 'print the result as JSON');
-  addKeyOptions(addLocationOption(command)).action(async (flags: RekeyFlags) => {
-    const { resolveLocation, loadConfig, rekeyVault } = await lib();
-    const location = resolveLocation(flags.location);
+  addLockWaitOption(addKeyOptions(addLocationOption(command))).action(async (flags: RekeyFlags) => {
+    const { locationFrom, loadConfig, rekeyVault } = await lib();
+    const location = orFail(locationFrom(flags.location));
     const to = flags.to ?? orFail(await loadConfig(location)).vault.keySource;
     let target: Parameters<typeof rekeyVault>[2] = { kind: 'file' };
     if (to === 'passphrase') {
@@ -232,7 +252,7 @@ function registerRekey(vault: Command, io: CliIo): void {
       if (!read.ok) throw promptFailure(read.error, 'new vault passphrase');
       target = { kind: 'passphrase', passphrase: read.value, cost: flags.kdfCost };
     }
-    const result = orFail(await rekeyVault(location, keyOptions(io, flags), target));
+    const result = orFail(await rekeyVault(location, keyOptions(io, flags), target, writeOptions(flags)));
     if (flags.json) printJson(io, result);
     else
       printLine(

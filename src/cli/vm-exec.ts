@@ -1,5 +1,5 @@
 import { Command, type Option, type ParseOptionsResult } from 'commander';
-import { printJson } from './output.js';
+import { printJson, writeGuestOutput } from './output.js';
 import { examples, isUtf8, readStdin, unwrap, type VmFlags, type VmVerbs } from './vm-support.js';
 
 /** `psm vm exec NAME PATH ARGS...`: a program in the guest, by path and argv through the agent. */
@@ -55,8 +55,8 @@ exits 0, and 1 (with the code on stderr or in --json) when it exits non-zero or 
               stderr: enc(ran.stderr),
             });
           } else {
-            io.stdout.write(ran.stdout);
-            io.stderr.write(ran.stderr);
+            writeGuestOutput(io.stdout, ran.stdout);
+            writeGuestOutput(io.stderr, ran.stderr);
             if (ran.exitCode !== 0)
               io.stderr.write(
                 `psm: the program ${ran.exitCode === null ? `died of signal ${ran.signal}` : `exited with ${ran.exitCode}`}\n`,

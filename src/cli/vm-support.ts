@@ -4,6 +4,7 @@ import { defaultVmDirectory, openDriver, type DriverSettings } from '../guest-op
 import { guestOpsErrorCategory, type GuestOpsError } from '../guest-ops/errors.js';
 import type { GuestOpsDriver, OpOptions, Worker } from '../guest-ops/guest-ops.js';
 import { MAX_TIMEOUT_SECONDS } from '../guest-ops/limits.js';
+import { INPUT_LIMITS, readStream } from '../common/bounded-read.js';
 import { CliFailure, failureOf } from './failure.js';
 import type { Interrupt } from './interrupt.js';
 import { printJson, printLine, type CliIo } from './output.js';
@@ -93,19 +94,14 @@ export function driverSettings(flags: VmFlags, memoryMiB?: number): DriverSettin
   return { kind: 'qemu', vmDirectory: flags.vmDir, ...(memoryMiB === undefined ? {} : { memoryMiB }) };
 }
 
-const STDIN_LIMIT = 8 * 1024 * 1024;
-
 export async function readStdin(io: CliIo): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of io.stdin) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    total += bytes.length;
-    if (total > STDIN_LIMIT)
-      throw new CliFailure('TOO_LARGE', `stdin is larger than ${STDIN_LIMIT} bytes`, 'input');
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks);
+  const read = await readStream(io.stdin, INPUT_LIMITS.guestStdin, 'stdin');
+  if (read.ok) return read.value;
+  throw new CliFailure(
+    read.error.code === 'TOO_LARGE' ? 'TOO_LARGE' : 'INPUT_UNREADABLE',
+    read.error.message,
+    'input',
+  );
 }
 
 export function isUtf8(bytes: Uint8Array): boolean {

@@ -1,7 +1,7 @@
-import { open } from 'node:fs/promises';
 import { parse, TomlError } from 'smol-toml';
-import { err, ok, type Result } from '../common/result.js';
-import { errnoCode, vaultError, type VaultError } from './errors.js';
+import { readRegularFile } from '../common/bounded-read.js';
+import { assertNever, err, ok, type Result } from '../common/result.js';
+import { vaultError, type VaultError } from './errors.js';
 import { layoutOf } from './layout.js';
 import { validateConf } from './schema.js';
 import type { VirtualConf } from './schema-types.js';
@@ -17,34 +17,32 @@ export interface LoadedConfig {
 }
 
 export async function readConfigText(file: string): Promise<Result<string, VaultError>> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT')
-      return err(
-        vaultError('CONFIG_MISSING', `${file} does not exist (run psm init to create it)`, { file }),
-      );
-    return err(vaultError('IO_FAILED', `cannot open ${file} (${code})`, { file }));
+  // Non-blocking open + fstat: a FIFO in place of virtual.conf is refused, not waited on.
+  const read = await readRegularFile(file, MAX_CONFIG_BYTES);
+  if (!read.ok) {
+    const { code, message } = read.error;
+    switch (code) {
+      case 'NOT_FOUND':
+        return err(
+          vaultError('CONFIG_MISSING', `${file} does not exist (run psm init to create it)`, { file }),
+        );
+      case 'NOT_REGULAR':
+      case 'SYMLINK':
+        return err(vaultError('CONFIG_INVALID', `${file} is not a regular file`, { file }));
+      case 'TOO_LARGE':
+        return err(
+          vaultError('CONFIG_INVALID', `${file} is larger than ${MAX_CONFIG_BYTES} bytes`, { file }),
+        );
+      case 'UNREADABLE':
+        return err(vaultError('FILE_UNREADABLE', message, { file }));
+      default:
+        return assertNever(code);
+    }
   }
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) return err(vaultError('CONFIG_INVALID', `${file} is not a regular file`, { file }));
-    if (info.size > MAX_CONFIG_BYTES)
-      return err(vaultError('CONFIG_INVALID', `${file} is larger than ${MAX_CONFIG_BYTES} bytes`, { file }));
-    const bytes = await handle.readFile();
-    if (bytes.length > MAX_CONFIG_BYTES)
-      return err(vaultError('CONFIG_INVALID', `${file} is larger than ${MAX_CONFIG_BYTES} bytes`, { file }));
-    try {
-      return ok(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes));
-    } catch {
-      return err(vaultError('CONFIG_INVALID', `${file} is not valid UTF-8 text`, { file }));
-    }
-  } catch (error) {
-    return err(vaultError('IO_FAILED', `cannot read ${file} (${errnoCode(error)})`, { file }));
-  } finally {
-    await handle.close();
+    return ok(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(read.value));
+  } catch {
+    return err(vaultError('CONFIG_INVALID', `${file} is not valid UTF-8 text`, { file }));
   }
 }
 

@@ -37,7 +37,13 @@ export type VaultErrorCode =
   | 'WOULD_OVERWRITE'
   /** A 2010-style virtual.conf could not be read. */
   | 'LEGACY_INVALID'
-  /** Reading or writing a file failed (disk full, permission denied by the OS, ...). */
+  /** A file psm must read cannot be: permission denied, or the OS failed reading it. */
+  | 'FILE_UNREADABLE'
+  /** virtual.conf is a symbolic link: replacing it atomically would replace the link, so psm refuses to write. */
+  | 'CONFIG_SYMLINK'
+  /** --location is empty or holds a control character (a newline would split psm's own output). */
+  | 'BAD_LOCATION'
+  /** Writing a file failed (disk full, permission denied by the OS, ...). */
   | 'IO_FAILED';
 
 export type VaultError = CodedError<VaultErrorCode>;
@@ -69,6 +75,7 @@ export function vaultErrorCategory(code: VaultErrorCode): ErrorCategory {
     case 'CONFIG_MISSING':
     case 'KEY_MISSING':
     case 'NO_SUCH_SECRET':
+    case 'FILE_UNREADABLE':
       return 'unreadable';
     case 'CONFIG_INVALID':
     case 'PLAINTEXT_SECRET':
@@ -78,7 +85,9 @@ export function vaultErrorCategory(code: VaultErrorCode): ErrorCategory {
     case 'LEGACY_INVALID':
       return 'input';
     case 'BAD_PATH':
+    case 'BAD_LOCATION':
       return 'usage';
+    case 'CONFIG_SYMLINK':
     case 'KEY_UNSAFE_PERMISSIONS':
     case 'LOCKED':
     case 'REKEY_REFUSED':

@@ -8,7 +8,7 @@ import { err, ok, type Result } from '../common/result.js';
 import { errnoCode, vaultError, type VaultError } from './errors.js';
 import { parseLegacy, type LegacyConf } from './legacy.js';
 import { acquireLock } from './lock.js';
-import { layoutOf, type Layout } from './layout.js';
+import { checkLocation, layoutOf, type Layout } from './layout.js';
 import {
   deriveKey,
   keyIdOf,
@@ -36,6 +36,8 @@ export interface InitOptions {
   readonly kdfCost: KdfCost;
   /** A 2010-style virtual.conf to import; wiped by initVault. */
   readonly legacy?: { readonly file: string; readonly bytes: Uint8Array };
+  /** How long to wait for another writer (default DEFAULT_LOCK_WAIT_MS). */
+  readonly lockWaitMs?: number;
 }
 
 export interface InitReport {
@@ -211,6 +213,12 @@ async function adminKeyPair(
 
 /** `psm init`: idempotent; never overwrites without force. Wipes options.passphrase and legacy bytes. */
 export async function initVault(options: InitOptions): Promise<Result<InitReport, VaultError>> {
+  const location = checkLocation(options.location);
+  if (!location.ok) {
+    options.passphrase?.fill(0);
+    options.legacy?.bytes.fill(0);
+    return location;
+  }
   const layout = layoutOf(options.location);
   const report = {
     location: options.location,
@@ -242,7 +250,7 @@ export async function initVault(options: InitOptions): Promise<Result<InitReport
       [layout.imagesDir, 0o700],
     ] as const)
       await makeDir(dir, mode, report);
-    const lock = await acquireLock(layout.lockFile);
+    const lock = await acquireLock(layout.lockFile, options.lockWaitMs);
     if (!lock.ok) return lock;
     try {
       await removeLeftovers(layout);

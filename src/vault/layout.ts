@@ -1,4 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
+import { err, ok, type Result } from '../common/result.js';
+import { vaultError, type VaultError } from './errors.js';
 
 /**
  * Where psm's files live under a POP-C++ location. The roadmap puts the configuration in
@@ -31,6 +33,38 @@ export interface Layout {
 export function resolveLocation(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = flag ?? (env[LOCATION_ENV] || undefined) ?? DEFAULT_LOCATION;
   return isAbsolute(chosen) ? chosen : resolve(chosen);
+}
+
+/** Control and invisible format characters: a newline in a path splits every line psm prints. */
+const UNSAFE_IN_PATH = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/**
+ * A location psm can work in: not empty (`--location ''` must not mean the current directory),
+ * no control or invisible characters. Checked before anything is created.
+ */
+export function checkLocation(location: string): Result<string, VaultError> {
+  if (location === '')
+    return err(vaultError('BAD_LOCATION', 'the location is empty: give a directory, e.g. /usr/local/popc'));
+  if (UNSAFE_IN_PATH.test(location))
+    return err(
+      vaultError(
+        'BAD_LOCATION',
+        `the location ${JSON.stringify(location)} holds a control or invisible character; choose another directory`,
+      ),
+    );
+  return ok(location);
+}
+
+/** resolveLocation for a flag a user typed: refuses what checkLocation refuses. */
+export function locationFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Result<string, VaultError> {
+  if (flag !== undefined) {
+    const checked = checkLocation(flag);
+    if (!checked.ok) return checked;
+  }
+  return checkLocation(resolveLocation(flag, env));
 }
 
 export function layoutOf(location: string): Layout {

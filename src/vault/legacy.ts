@@ -1,4 +1,5 @@
-import { err, ok, type Result } from '../common/result.js';
+import { readRegularFile } from '../common/bounded-read.js';
+import { assertNever, err, ok, type Result } from '../common/result.js';
 import { vaultError, type VaultError } from './errors.js';
 import { MAX_SECRET_BYTES } from './sealed-value.js';
 
@@ -163,4 +164,30 @@ export function parseLegacy(bytes: Uint8Array, file: string): Result<LegacyConf,
     hostPass: copy('hostpass'),
     warnings,
   });
+}
+
+/**
+ * Reads a 2010 virtual.conf for import: a regular file only (a FIFO is refused, not waited on),
+ * at most MAX_LEGACY_BYTES. The caller wipes the bytes (they hold the 2010 passwords).
+ */
+export async function readLegacyFile(file: string): Promise<Result<Uint8Array, VaultError>> {
+  const read = await readRegularFile(file, MAX_LEGACY_BYTES);
+  if (read.ok) return read;
+  switch (read.error.code) {
+    case 'TOO_LARGE':
+      return err(
+        vaultError('LEGACY_INVALID', `larger than ${MAX_LEGACY_BYTES} bytes: not a 2010 virtual.conf`, {
+          file,
+          line: 1,
+        }),
+      );
+    case 'NOT_REGULAR':
+    case 'SYMLINK':
+      return err(vaultError('LEGACY_INVALID', `${file} is not a regular file`, { file }));
+    case 'NOT_FOUND':
+    case 'UNREADABLE':
+      return err(vaultError('FILE_UNREADABLE', read.error.message, { file }));
+    default:
+      return assertNever(read.error.code);
+  }
 }

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { err, ok, type Result } from '../common/result.js';
+import { openRegularFile } from '../common/bounded-read.js';
+import { assertNever, err, ok, type Result } from '../common/result.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import { errnoCode, vaultError, type VaultError } from './errors.js';
 import type { Sodium } from './sodium.js';
@@ -65,17 +65,24 @@ export function deriveKey(sodium: Sodium, passphrase: Uint8Array, params: KdfPar
  * read it, when it is not a regular file, or when someone other than us or root owns it.
  */
 export async function readKeyFile(path: string): Promise<Result<Uint8Array, VaultError>> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT') return err(vaultError('KEY_MISSING', `the key file ${path} does not exist`));
-    return err(vaultError('IO_FAILED', `cannot open the key file ${path} (${code})`));
+  // Non-blocking open + fstat: a FIFO in place of the key is refused, not waited on.
+  const opened = await openRegularFile(path);
+  if (!opened.ok) {
+    switch (opened.error.code) {
+      case 'NOT_FOUND':
+        return err(vaultError('KEY_MISSING', `the key file ${path} does not exist`));
+      case 'NOT_REGULAR':
+      case 'SYMLINK':
+        return err(vaultError('KEY_UNSAFE_PERMISSIONS', `${path} is not a regular file`));
+      case 'TOO_LARGE':
+      case 'UNREADABLE':
+        return err(vaultError('FILE_UNREADABLE', `the key file: ${opened.error.message}`));
+      default:
+        return assertNever(opened.error.code);
+    }
   }
+  const { handle, info } = opened.value;
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) return err(vaultError('KEY_UNSAFE_PERMISSIONS', `${path} is not a regular file`));
     const uid = process.getuid?.();
     if (uid !== undefined && info.uid !== uid && info.uid !== 0)
       return err(
@@ -100,7 +107,7 @@ export async function readKeyFile(path: string): Promise<Result<Uint8Array, Vaul
     }
     return ok(key);
   } catch (error) {
-    return err(vaultError('IO_FAILED', `cannot read the key file ${path} (${errnoCode(error)})`));
+    return err(vaultError('FILE_UNREADABLE', `cannot read the key file ${path} (${errnoCode(error)})`));
   } finally {
     await handle.close();
   }

@@ -17,7 +17,7 @@ import { sealSecret } from './sealed-value.js';
 import { applyLineEdits, type LineEdit } from './toml-lines.js';
 import type { KeyOptions } from './unlock.js';
 import { openSecret, openVault, verifyVault, type OpenVault } from './vault.js';
-import { withWriteLock, writeConfig } from './write.js';
+import { withWriteLock, writeConfig, type WriteOptions } from './write.js';
 
 export type RekeyTarget =
   | { readonly kind: 'file' }
@@ -167,10 +167,18 @@ async function rekeyLocked(
 }
 
 /** A new master key (or a switch between key file and passphrase); every value re-sealed at once. */
-export function rekeyVault(
+export async function rekeyVault(
   location: string,
   options: KeyOptions,
   target: RekeyTarget,
+  write: WriteOptions = {},
 ): Promise<Result<RekeyResult, VaultError>> {
-  return withWriteLock(location, (layout) => rekeyLocked(layout, location, options, target));
+  try {
+    return await withWriteLock(location, options, write, (layout, keyOptions) =>
+      rekeyLocked(layout, location, keyOptions, target),
+    );
+  } finally {
+    // rekeyLocked wipes it too; this covers a refusal before it ran (locked, bad input).
+    if (target.kind === 'passphrase') target.passphrase.fill(0);
+  }
 }

@@ -7,7 +7,7 @@ import { applyLineEdits } from './toml-lines.js';
 import type { KeyOptions } from './unlock.js';
 import { openVault } from './vault.js';
 import { layoutOf } from './layout.js';
-import { removeStaleKeys, withWriteLock, writeConfig } from './write.js';
+import { removeStaleKeys, withWriteLock, writeConfig, type WriteOptions } from './write.js';
 
 export interface SetResult {
   readonly path: string;
@@ -32,6 +32,7 @@ export async function setSecret(
   path: string,
   secret: Uint8Array,
   options: KeyOptions,
+  write: WriteOptions = {},
 ): Promise<Result<SetResult, VaultError>> {
   if (!isSecretPath(path))
     return err(
@@ -42,8 +43,8 @@ export async function setSecret(
     );
   const checked = checkSecret(secret);
   if (!checked.ok) return checked;
-  return withWriteLock(location, async () => {
-    const vault = await openVault(location, options);
+  return withWriteLock(location, options, write, async (_layout, keyOptions) => {
+    const vault = await openVault(location, keyOptions);
     if (!vault.ok) return vault;
     try {
       const { conf, text, key } = vault.value;

@@ -1,12 +1,33 @@
-import { readdir, unlink } from 'node:fs/promises';
+import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../common/atomic-write.js';
 import { err, ok, type Result } from '../common/result.js';
 import { errnoCode, vaultError, type VaultError } from './errors.js';
-import { acquireLock } from './lock.js';
+import { loadConfig } from './config.js';
+import { acquireLock, DEFAULT_LOCK_WAIT_MS } from './lock.js';
 import { layoutOf, type Layout } from './layout.js';
+import type { KeyOptions } from './unlock.js';
+
+export interface WriteOptions {
+  /** How long to wait for another writer (default DEFAULT_LOCK_WAIT_MS; 0 refuses at once). */
+  readonly lockWaitMs?: number;
+}
 
 export async function writeConfig(file: string, text: string): Promise<Result<void, VaultError>> {
+  // Renaming over a symlink replaces the link with a regular file: the admin's link would be
+  // silently cut and the real file left stale. Refused, as `psm known-hosts hash` does.
+  const link = await lstat(file).then(
+    (info) => info.isSymbolicLink(),
+    () => false,
+  );
+  if (link)
+    return err(
+      vaultError(
+        'CONFIG_SYMLINK',
+        `${file} is a symbolic link; psm replaces virtual.conf atomically and will not replace a link: move the real file to ${file}`,
+        { file },
+      ),
+    );
   try {
     await writeFileAtomic(file, text, { mode: 0o600 });
     return ok(undefined);
@@ -49,18 +70,52 @@ export async function removeStaleKeys(
   if (stale.length > 0) await fsyncDirectory(layout.etcDir).catch(() => undefined);
 }
 
-/** Runs `work` holding the vault's write lock; leftovers of killed writers are cleared first. */
+/**
+ * Reads the passphrase (a prompt, a file, a descriptor) before the lock is taken, when the vault
+ * uses one, so a writer waiting on its input never holds the lock. The returned options hand out
+ * a fresh copy each time (unlockKey wipes what it gets); `wipe` clears the kept bytes.
+ */
+async function readKeyInputFirst(
+  location: string,
+  options: KeyOptions,
+): Promise<Result<{ options: KeyOptions; wipe: () => void }, VaultError>> {
+  const none = { options, wipe: () => undefined };
+  if (options.passphrase === undefined) return ok(none);
+  const conf = await loadConfig(location);
+  // The work repeats the load under the lock and reports a bad config there.
+  if (!conf.ok || conf.value.vault.keySource !== 'passphrase') return ok(none);
+  const read = await options.passphrase();
+  if (!read.ok) return read;
+  const kept = read.value;
+  return ok({
+    options: { ...options, passphrase: () => Promise.resolve(ok(kept.slice())) },
+    wipe: () => kept.fill(0),
+  });
+}
+
+/**
+ * Runs `work` holding the vault's write lock; leftovers of killed writers are cleared first.
+ * Key input is read before the lock (see readKeyInputFirst); `work` gets the options to unlock with.
+ */
 export async function withWriteLock<T>(
   location: string,
-  work: (layout: Layout) => Promise<Result<T, VaultError>>,
+  keyOptions: KeyOptions,
+  write: WriteOptions,
+  work: (layout: Layout, keyOptions: KeyOptions) => Promise<Result<T, VaultError>>,
 ): Promise<Result<T, VaultError>> {
   const layout = layoutOf(location);
-  const lock = await acquireLock(layout.lockFile);
-  if (!lock.ok) return lock;
+  const input = await readKeyInputFirst(location, keyOptions);
+  if (!input.ok) return input;
   try {
-    await removeLeftovers(layout);
-    return await work(layout);
+    const lock = await acquireLock(layout.lockFile, write.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+    if (!lock.ok) return lock;
+    try {
+      await removeLeftovers(layout);
+      return await work(layout, input.value.options);
+    } finally {
+      await lock.value();
+    }
   } finally {
-    await lock.value();
+    input.value.wipe();
   }
 }

@@ -1,4 +1,13 @@
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { layoutOf } from '../../src/vault/layout.js';
@@ -82,7 +91,11 @@ describe('psm init', () => {
     const get = await runPsm(['vault', 'get', 'hypervisor.password', '--reveal', ...loc]);
     expect(get.stdout).toBe('s3cret esx pass\n');
     const guest = await runPsm(['vault', 'get', 'worker.guest_password', '--reveal', '--json', ...loc]);
-    expect(JSON.parse(guest.stdout)).toEqual({ path: 'worker.guest_password', value: 'guestpw' });
+    expect(JSON.parse(guest.stdout)).toEqual({
+      path: 'worker.guest_password',
+      value: 'guestpw',
+      encoding: 'utf8',
+    });
     // A second import would overwrite the config: refused without --force.
     expect((await runPsm(['init', ...loc, '--import-legacy', legacy])).code).toBe(4);
   });
@@ -194,16 +207,24 @@ describe('psm vault', () => {
     expect(run.stderr).toContain('KEY_UNSAFE_PERMISSIONS');
   });
 
-  it('refuses to write while another psm holds the lock (exit 4), and takes over a stale lock', async () => {
+  it('refuses to write while another psm holds the lock (exit 4), and ignores a dead holder', async () => {
     await init();
     const lock = layoutOf(temp.location).lockFile;
-    writeFileSync(lock, `${process.pid}\n`);
-    const locked = await runPsm(['vault', 'set', 'secrets.a', ...loc], { input: 'x' });
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+    mkdirSync(lock, { recursive: true });
+    const live = join(lock, `${process.pid}.${start}.${boot}`);
+    writeFileSync(live, '');
+    const locked = await runPsm(['vault', 'set', 'secrets.a', ...loc, '--lock-wait', '0.2'], { input: 'x' });
     expect(locked.code).toBe(4);
     expect(locked.stderr).toContain('LOCKED');
-    writeFileSync(lock, '999999999\n');
+    expect(locked.stderr).toContain(`pid ${process.pid}`);
+    rmSync(live);
+    const dead = join(lock, `999999999.${start}.${boot}`);
+    writeFileSync(dead, '');
     expect((await runPsm(['vault', 'set', 'secrets.a', ...loc], { input: 'x' })).code).toBe(0);
-    expect(existsSync(lock)).toBe(false);
+    expect(readdirSync(lock)).toEqual([]);
   });
 
   it('reports a missing or corrupt config with exit 3 and file:line', async () => {

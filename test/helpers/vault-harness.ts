@@ -26,6 +26,8 @@ export interface PsmRun {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
+  /** stdout exactly as written (for binary secrets). */
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
@@ -35,6 +37,10 @@ export interface PsmRunOptions {
   readonly fd3?: string | Uint8Array;
   readonly env?: NodeJS.ProcessEnv;
   readonly timeoutMs?: number;
+  readonly cwd?: string;
+  /** Run as this user and group (the suites run as root, which no file mode stops). */
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 /** Runs `node bin/psm.js ...args` with argv only (no shell) and collects its output. */
@@ -43,6 +49,9 @@ export function runPsm(args: readonly string[], options: PsmRunOptions = {}): Pr
     const child = spawn(process.execPath, [PSM_BIN, ...args], {
       stdio: ['pipe', 'pipe', 'pipe', ...(options.fd3 === undefined ? [] : (['pipe'] as const))],
       env: { ...process.env, POPC_LOCATION: '', CREDENTIALS_DIRECTORY: '', ...options.env },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
     const out: Buffer[] = [];
     const errs: Buffer[] = [];
@@ -56,6 +65,7 @@ export function runPsm(args: readonly string[], options: PsmRunOptions = {}): Pr
         code,
         signal,
         stdout: Buffer.concat(out).toString('utf8'),
+        stdoutBytes: Buffer.concat(out),
         stderr: Buffer.concat(errs).toString('utf8'),
       });
     });

@@ -1,0 +1,70 @@
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRegularFile, readStream, withoutLineEnd } from '../../src/common/bounded-read.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
+
+describe('withoutLineEnd', () => {
+  it('drops exactly one trailing \\n or \\r\\n and nothing else', () => {
+    const cases: [string, string][] = [
+      ['abc\n', 'abc'],
+      ['abc\r\n', 'abc'],
+      ['abc\r', 'abc\r'],
+      ['abc\n\n', 'abc\n'],
+      ['abc\r\r\n', 'abc\r'],
+      ['\n', ''],
+      ['', ''],
+      [' a \n', ' a '],
+    ];
+    for (const [input, expected] of cases)
+      expect(text(withoutLineEnd(Buffer.from(input, 'latin1'))), JSON.stringify(input)).toBe(expected);
+  });
+});
+
+describe('readRegularFile and readStream', () => {
+  let dir: { path: string; remove: () => Promise<void> };
+  beforeAll(async () => {
+    dir = await makeTempDir('bounded-read');
+  });
+  afterAll(() => dir.remove());
+
+  it('reads a file up to its limit and refuses one byte more, before reading', async () => {
+    const file = join(dir.path, 'f');
+    await writeFile(file, 'x'.repeat(10));
+    const fits = await readRegularFile(file, 10);
+    expect(fits.ok && text(fits.value)).toBe('x'.repeat(10));
+    expect(await readRegularFile(file, 9)).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } });
+  });
+
+  it('refuses a directory, reports a missing file, and refuses a symlink only when asked', async () => {
+    await mkdir(join(dir.path, 'd'));
+    expect(await readRegularFile(join(dir.path, 'd'), 10)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_REGULAR' },
+    });
+    expect(await readRegularFile(join(dir.path, 'none'), 10)).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    await writeFile(join(dir.path, 'target'), 'ok');
+    await symlink(join(dir.path, 'target'), join(dir.path, 'link'));
+    expect((await readRegularFile(join(dir.path, 'link'), 10)).ok).toBe(true);
+    expect(await readRegularFile(join(dir.path, 'link'), 10, { noFollow: true })).toMatchObject({
+      ok: false,
+      error: { code: 'SYMLINK' },
+    });
+  });
+
+  it('bounds a stream: the limit is fine, one byte more is refused', async () => {
+    const ok = new PassThrough();
+    ok.end('abcd');
+    const read = await readStream(ok, 4, 'input', { wipe: true });
+    expect(read.ok && text(read.value)).toBe('abcd');
+    const long = new PassThrough();
+    long.end('abcde');
+    expect(await readStream(long, 4, 'input')).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } });
+  });
+});
