@@ -11,6 +11,7 @@ import {
   unpinWorker,
   type PinnedKey,
 } from '../../src/psm/host-keys/pin-store.js';
+import { verifyPresentedKeys } from '../../src/psm/host-keys/verify-identity.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';
 
 /** psm's pin store is what OpenSSH's own ssh and ssh-keygen read, with StrictHostKeyChecking=yes. */
@@ -136,5 +137,40 @@ describe('a pin store psm cannot read', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('verifyPresentedKeys (ssh2, only the pin accepted) vs the real sshd', () => {
+  it('accepts the pinned key and refuses any other with HOST_KEY_MISMATCH', async () => {
+    const pinned = await pinWorker(
+      location,
+      { worker: 'worker-v', host: '127.0.0.1', port: sshd.port },
+      [asPin(sshd.hostKeyPublic)],
+      { hashNames: true },
+    );
+    expect(pinned.ok).toBe(true);
+    const keys = await pinnedKeys(location, 'worker-v');
+    if (!keys.ok) throw new Error(keys.error.message);
+    const good = await verifyPresentedKeys('127.0.0.1', sshd.port, keys.value);
+    expect(good.ok && good.value.map((v) => v.fingerprint)).toEqual([keys.value[0]?.fingerprint]);
+    const impostor = generateSshKeyPair('ed25519', '');
+    wipeKeyPair(impostor);
+    await pinWorker(
+      location,
+      { worker: 'worker-v', host: '127.0.0.1', port: sshd.port },
+      [asPin(impostor.publicKey)],
+      { hashNames: true },
+    );
+    const wrong = await pinnedKeys(location, 'worker-v');
+    if (!wrong.ok) throw new Error(wrong.error.message);
+    const bad = await verifyPresentedKeys('127.0.0.1', sshd.port, wrong.value);
+    expect(!bad.ok && bad.error.code).toBe('HOST_KEY_MISMATCH');
+  });
+
+  it('reports SSH_UNREACHABLE when nothing answers', async () => {
+    const keys = await pinnedKeys(location, 'worker-v');
+    if (!keys.ok) throw new Error(keys.error.message);
+    const closed = await verifyPresentedKeys('127.0.0.1', 1, keys.value);
+    expect(!closed.ok && closed.error.code).toBe('SSH_UNREACHABLE');
   });
 });

@@ -9,7 +9,11 @@ export type HostKeyErrorCode =
   /** psm's known_hosts has lines psm cannot read, or is too large: psm refuses to rewrite it. */
   | 'PIN_STORE_INVALID'
   /** The worker has no pin: it was never prepared, or it was forgotten. */
-  | 'NOT_PINNED';
+  | 'NOT_PINNED'
+  /** The worker's sshd presented a host key that is not its pin: refused, nothing trusted. */
+  | 'HOST_KEY_MISMATCH'
+  /** No SSH handshake with the worker's sshd (refused, timed out, or not SSH). */
+  | 'SSH_UNREACHABLE';
 
 export type HostKeyError = CodedError<HostKeyErrorCode>;
 
