@@ -13,7 +13,13 @@ export type HostKeyErrorCode =
   /** The worker's sshd presented a host key that is not its pin: refused, nothing trusted. */
   | 'HOST_KEY_MISMATCH'
   /** No SSH handshake with the worker's sshd (refused, timed out, or not SSH). */
-  | 'SSH_UNREACHABLE';
+  | 'SSH_UNREACHABLE'
+  /** A guest answer larger than psm reads for it (a hostile or broken guest). */
+  | 'GUEST_ANSWER_TOO_LARGE'
+  /** A host key file read back from the guest that is not one OpenSSH public key line. */
+  | 'GUEST_KEY_INVALID'
+  /** The guest holds a different key than the one psm installed: nothing is pinned. */
+  | 'GUEST_KEY_MISMATCH';
 
 export type HostKeyError = CodedError<HostKeyErrorCode>;
 
