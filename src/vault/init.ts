@@ -187,7 +187,6 @@ async function keepConfig(
 }
 
 async function adminKeyPair(
-  sodium: Sodium,
   layout: Layout,
   force: boolean,
   report: InitReport & { adminKeyFingerprint: string | undefined },
@@ -200,7 +199,7 @@ async function adminKeyPair(
       );
     return;
   }
-  const pair = generateSshKeyPair(sodium, `psm-admin@${hostname()}`);
+  const pair = generateSshKeyPair(`psm-admin@${hostname()}`);
   try {
     await writeFileAtomic(layout.adminKey, pair.privateKey, { mode: 0o600 });
     await writeFileAtomic(`${layout.adminKey}.pub`, pair.publicKey, { mode: 0o644 });
@@ -260,7 +259,7 @@ export async function initVault(options: InitOptions): Promise<Result<InitReport
           ? await keepConfig(layout, options, report)
           : await writeNewConfig(sodium, layout, options, legacy, report);
       if (!configDone.ok) return configDone;
-      await adminKeyPair(sodium, layout, options.force, report);
+      await adminKeyPair(layout, options.force, report);
     } finally {
       await lock.value();
     }

@@ -2,15 +2,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
-import { loadSodium, type Sodium } from '../../src/vault/sodium.js';
 import { generateSshKeyPair } from '../../src/vault/ssh-keypair.js';
 import { tempLocation, type TempLocation } from '../helpers/vault-harness.js';
 
 /** The admin key psm init writes in-process is what OpenSSH's own ssh-keygen reads and uses. */
-let sodium: Sodium;
 let temp: TempLocation;
-beforeAll(async () => {
-  sodium = await loadSodium();
+beforeAll(() => {
   temp = tempLocation();
 });
 afterAll(() => temp?.cleanup());
@@ -21,7 +18,7 @@ const keygen = (args: string[], input?: string) =>
 describe('admin ed25519 key pair vs ssh-keygen', () => {
   it('ssh-keygen derives the same public key and fingerprint from the private key', async () => {
     for (let i = 0; i < 5; i += 1) {
-      const pair = generateSshKeyPair(sodium, `psm-admin@test-${i}`);
+      const pair = generateSshKeyPair(`psm-admin@test-${i}`);
       const file = join(temp.root, `id_${i}`);
       writeFileSync(file, pair.privateKey, { mode: 0o600 });
       writeFileSync(`${file}.pub`, pair.publicKey);
@@ -34,7 +31,7 @@ describe('admin ed25519 key pair vs ssh-keygen', () => {
   });
 
   it('the key signs and the signature verifies with ssh-keygen -Y', async () => {
-    const pair = generateSshKeyPair(sodium, 'psm-admin@sign');
+    const pair = generateSshKeyPair('psm-admin@sign');
     const file = join(temp.root, 'id_sign');
     writeFileSync(file, pair.privateKey, { mode: 0o600 });
     const message = join(temp.root, 'message');
@@ -51,7 +48,7 @@ describe('admin ed25519 key pair vs ssh-keygen', () => {
   });
 
   it('the private key file is the openssh-key-v1 PEM with 70-column lines', () => {
-    const pair = generateSshKeyPair(sodium, 'c');
+    const pair = generateSshKeyPair('c');
     const text = Buffer.from(pair.privateKey).toString('latin1');
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe('-----BEGIN OPENSSH PRIVATE KEY-----');

@@ -1,0 +1,9 @@
+export {
+  generateSshKeyPair,
+  wipeKeyPair,
+  sshFingerprint,
+  SSH_KEY_ALGORITHMS,
+  RSA_BITS,
+  type SshKeyAlgorithm,
+  type SshKeyPair,
+} from './openssh-private-key.js';

@@ -1,0 +1,157 @@
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-write.js';
+import { ok, type Result } from '../../common/result.js';
+import {
+  hashedHostMatches,
+  hashHostName,
+  lookupName,
+  matchHostPatterns,
+  MAX_KNOWN_HOSTS_FILE_BYTES,
+  parseKnownHostsFile,
+  randomSalt,
+  serializeHashedHost,
+  type KnownHostsEntry,
+  type PublicKey,
+} from '../../authorized-keys/index.js';
+import { hostKeyError, type HostKeyError } from './errors.js';
+
+/**
+ * psm's own known_hosts, `$POPC_LOCATION/var/psm/known_hosts`: the pins of every prepared
+ * worker, under its name (for ssh's HostKeyAlias) and under the `[host]:port` psm reaches it at.
+ * Every change is one atomic rewrite (a crash leaves the old file or the new one), and a file
+ * psm cannot read entirely is never rewritten (fail closed: nothing in it is lost).
+ */
+export function knownHostsPath(location: string): string {
+  return join(location, 'var', 'psm', 'known_hosts');
+}
+
+export interface PinTarget {
+  readonly worker: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One pinned key: its ssh type and base64 blob, as a `.pub` line holds them. */
+export interface PinnedKey {
+  readonly type: string;
+  readonly base64: string;
+}
+
+async function readPins(path: string): Promise<Result<KnownHostsEntryLine[], HostKeyError>> {
+  let data: Buffer;
+  try {
+    const info = await stat(path);
+    if (info.size > MAX_KNOWN_HOSTS_FILE_BYTES)
+      return hostKeyError('PIN_STORE_INVALID', `${path} is larger than ${MAX_KNOWN_HOSTS_FILE_BYTES} bytes`);
+    data = await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ok([]);
+    return hostKeyError('PIN_STORE_IO', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  const out: KnownHostsEntryLine[] = [];
+  for (const line of parseKnownHostsFile(data)) {
+    if (!line.result.ok)
+      return hostKeyError('PIN_STORE_INVALID', `${path} line ${line.line}: ${line.result.error.message}`);
+    out.push({ text: line.text, entry: line.result.value.kind === 'entry' ? line.result.value : null });
+  }
+  return ok(out);
+}
+
+interface KnownHostsEntryLine {
+  readonly text: string;
+  readonly entry: KnownHostsEntry | null;
+}
+
+function names(target: PinTarget): Result<string[], HostKeyError> {
+  const byName = lookupName(target.worker);
+  const byAddress = lookupName(target.host, target.port);
+  if (!byName.ok || !byAddress.ok)
+    return hostKeyError(
+      'BAD_WORKER_NAME',
+      `"${target.worker.slice(0, 64)}" / ${target.host}:${target.port} cannot be known_hosts names`,
+    );
+  return ok([byName.value, byAddress.value]);
+}
+
+function entryNames(entry: KnownHostsEntry, name: string): boolean {
+  return entry.hosts.kind === 'hashed'
+    ? hashedHostMatches(name, entry.hosts.hashed)
+    : matchHostPatterns(name, entry.hosts.patterns) === 'positive';
+}
+
+async function rewrite(path: string, lines: readonly string[]): Promise<Result<void, HostKeyError>> {
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(path, lines.map((line) => `${line}\n`).join(''), { mode: 0o644 });
+    return ok(undefined);
+  } catch (error) {
+    return hostKeyError('PIN_STORE_IO', `cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Replaces every earlier pin of the worker (by name or by its address) with `keys`, one line per
+ * name and key, names hashed when asked.
+ */
+export async function pinWorker(
+  location: string,
+  target: PinTarget,
+  keys: readonly PinnedKey[],
+  options: { readonly hashNames: boolean },
+): Promise<Result<void, HostKeyError>> {
+  const lookups = names(target);
+  if (!lookups.ok) return lookups;
+  const path = knownHostsPath(location);
+  const existing = await readPins(path);
+  if (!existing.ok) return existing;
+  const kept = existing.value
+    .filter(({ entry }) => entry === null || !lookups.value.some((name) => entryNames(entry, name)))
+    .map(({ text }) => text);
+  const added = lookups.value.flatMap((name) =>
+    keys.map((key) => {
+      const field = options.hashNames ? serializeHashedHost(hashHostName(name, randomSalt())) : name;
+      return `${field} ${key.type} ${key.base64}`;
+    }),
+  );
+  return rewrite(path, [...kept, ...added]);
+}
+
+/** Removes every pin of the worker; NOT_PINNED when there was none. */
+export async function unpinWorker(
+  location: string,
+  target: PinTarget,
+): Promise<Result<number, HostKeyError>> {
+  const lookups = names(target);
+  if (!lookups.ok) return lookups;
+  const path = knownHostsPath(location);
+  const existing = await readPins(path);
+  if (!existing.ok) return existing;
+  const matches = ({ entry }: KnownHostsEntryLine): boolean =>
+    entry !== null && lookups.value.some((name) => entryNames(entry, name));
+  const removed = existing.value.filter(matches).length;
+  if (removed === 0) return hostKeyError('NOT_PINNED', `no pin for ${target.worker} in ${path}`);
+  const written = await rewrite(
+    path,
+    existing.value.filter((line) => !matches(line)).map(({ text }) => text),
+  );
+  return written.ok ? ok(removed) : written;
+}
+
+/** The keys pinned under the worker's name (what a verifier accepts, and nothing else). */
+export async function pinnedKeys(
+  location: string,
+  worker: string,
+): Promise<Result<PublicKey[], HostKeyError>> {
+  const name = lookupName(worker);
+  if (!name.ok)
+    return hostKeyError('BAD_WORKER_NAME', `"${worker.slice(0, 64)}" cannot be a known_hosts name`);
+  const path = knownHostsPath(location);
+  const existing = await readPins(path);
+  if (!existing.ok) return existing;
+  const keys = existing.value.flatMap(({ entry }) =>
+    entry !== null && entry.marker === null && entryNames(entry, name.value) ? [entry.key] : [],
+  );
+  if (keys.length === 0) return hostKeyError('NOT_PINNED', `no pin for ${worker} in ${path}`);
+  return ok(keys);
+}
