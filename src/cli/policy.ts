@@ -12,7 +12,7 @@ import { printJson, printLine, type CliIo } from './output.js';
 /** A .pub file holds one key line; anything bigger is not a public key file. */
 const MAX_PUBLIC_KEY_FILE_BYTES = 1024 * 1024;
 
-type Json = { json?: boolean };
+type Json = { json?: boolean; gateDir?: string };
 
 export function register(program: Command, io: CliIo): void {
   const group = program
@@ -23,6 +23,7 @@ export function register(program: Command, io: CliIo): void {
     .command('lint')
     .description('Check policy files: schema errors and security warnings, with codes and file:line')
     .argument('[dir]', 'a directory of *.yaml policies, or one policy file', 'policies')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .option('--strict', 'exit 1 on warnings too')
     .option('--json', 'print one JSON object')
     .addHelpText(
@@ -47,6 +48,7 @@ Examples:
   group
     .command('explain')
     .description('Say in plain words what a key under this policy can and cannot do')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .argument('<file>', 'a policy file')
     .option('--json', 'print one JSON object')
     .addHelpText(
@@ -64,6 +66,7 @@ Examples:
     .command('render')
     .description('Print the one authorized_keys line psm writes for a public key under this policy')
     .argument('<file>', 'a policy file')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .requiredOption('--key <pubfile>', 'the public key, as a .pub file (type base64 [comment])')
     .option('--app <id>', "the POP application id, recorded in the line's comment tag")
     .option('--worker <name>', 'the worker the line is for, recorded in the comment tag')
@@ -93,6 +96,7 @@ Examples:
     .command('gate')
     .description("Print the gate (the keys' forced command, a POSIX sh script) generated from a policy")
     .argument('<file>', 'a policy file')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .option('--out <path>', 'write the gate to this file (atomically, mode 0755) instead of printing it')
     .option('--json', 'print one JSON object (name, gate path, sha256, script)')
     .addHelpText(
@@ -116,7 +120,7 @@ Examples:
 
 async function runLint(io: CliIo, dir: string, options: Json & { strict?: boolean }): Promise<void> {
   const { lintPath } = await import('../psm/policy/index.js');
-  const report = await lintPath(dir);
+  const report = await lintPath(dir, undefined, { gateDir: gateDirOption(options.gateDir) });
   if (!report.ok) throw new CliFailure(report.error.code, report.error.message, EXIT.INPUT);
   const { findings, errors, warnings, files } = report.value;
   const failed = errors > 0 || (options.strict === true && warnings > 0);
@@ -130,7 +134,7 @@ async function runLint(io: CliIo, dir: string, options: Json & { strict?: boolea
 
 async function runExplain(io: CliIo, file: string, options: Json): Promise<void> {
   const { explainPolicy, formatExplanation } = await import('../psm/policy/index.js');
-  const policy = await loadPolicy(io, file);
+  const policy = await loadPolicy(io, file, options.gateDir);
   const explanation = explainPolicy(policy);
   if (options.json) printJson(io, explanation);
   else io.stdout.write(formatExplanation(explanation));
@@ -143,12 +147,13 @@ async function runRender(
 ): Promise<void> {
   const { renderKeyLine } = await import('../psm/render-key-line.js');
   const now = options.now === undefined ? new Date() : parseNow(options.now);
-  const policy = await loadPolicy(io, file);
+  const policy = await loadPolicy(io, file, options.gateDir);
   const key = await readPublicKey(options.key);
   const rendered = renderKeyLine(policy, key, {
     appId: options.app ?? null,
     worker: options.worker ?? null,
     now,
+    ...(options.gateDir === undefined ? {} : { gateDir: options.gateDir }),
   });
   if (!rendered.ok) {
     const code = rendered.error.code;
@@ -161,7 +166,7 @@ async function runRender(
 
 async function runGate(io: CliIo, file: string, options: Json & { out?: string }): Promise<void> {
   const { generateGate } = await import('../psm/gate/index.js');
-  const policy = await loadPolicy(io, file);
+  const policy = await loadPolicy(io, file, options.gateDir);
   const gate = generateGate(policy);
   if (options.out !== undefined) {
     const existing = await lstat(options.out).catch(() => undefined);
@@ -192,9 +197,13 @@ async function runGate(io: CliIo, file: string, options: Json & { out?: string }
 }
 
 /** Loads a policy or stops with every error of the file on stderr and exit code 3. */
-async function loadPolicy(io: CliIo, file: string): Promise<import('../psm/policy/index.js').KeyPolicy> {
+async function loadPolicy(
+  io: CliIo,
+  file: string,
+  gateDir: string | undefined,
+): Promise<import('../psm/policy/index.js').KeyPolicy> {
   const { loadPolicyFile } = await import('../psm/policy/index.js');
-  const loaded = await loadPolicyFile(file);
+  const loaded = await loadPolicyFile(file, { gateDir: gateDirOption(gateDir) });
   if (loaded.ok) return loaded.value;
   const [first, ...rest] = loaded.error;
   for (const e of rest) io.stderr.write(`psm: ${where(e)}: ${e.code}: ${e.message}\n`);
@@ -204,6 +213,22 @@ async function loadPolicy(io: CliIo, file: string): Promise<import('../psm/polic
     `${first ? `${where(first)}: ${first.message}` : file}${more}`,
     EXIT.INPUT,
   );
+}
+
+/** --gate-dir must itself be canonical, or every gate path compared with it means nothing. */
+function gateDirOption(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  const canonical =
+    dir.startsWith('/') && dir.length > 1 && !dir.endsWith('/') && /^[A-Za-z0-9._+/-]+$/.test(dir);
+  if (
+    !canonical ||
+    dir
+      .split('/')
+      .slice(1)
+      .some((s) => s === '' || s === '.' || s === '..')
+  )
+    throw new CliFailure('POLICY_BAD_GATE_DIR', '--gate-dir must be a canonical absolute path', EXIT.USAGE);
+  return dir;
 }
 
 function where(e: { file?: string; line?: number; column?: number }): string {

@@ -28,7 +28,7 @@ const { cases } = JSON.parse(readFileSync(join(POLICY_VECTORS, 'gate-cases.json'
 function policyFor(popcobjrun: string): KeyPolicy {
   const doc = {
     ...basePolicyDocument(),
-    command: { gate: '/usr/local/libexec/psm/gate-test', popcobjrun },
+    command: { gate: '/usr/local/libexec/psm/gate-test-policy', popcobjrun },
     objects: ['/srv/popc/objects/', '/opt/popc/solver.obj'],
   };
   const parsed = parsePolicy(policyYaml(doc), 'gate.yaml');

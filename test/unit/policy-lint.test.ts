@@ -40,19 +40,14 @@ describe('policy lint', () => {
     expect(await warningsFor(basePolicyDocument())).toStrictEqual([]);
   });
 
-  it('warns about wildcards, a missing from, host names in from, expiry and a relative gate, at their lines', async () => {
+  it('warns about wildcards, a missing from, host names in from, and expiry, at their lines', async () => {
     const doc = {
       ...basePolicyDocument(),
-      command: { gate: 'psm-gate', popcobjrun: '/usr/local/popc/bin/popcobjrun' },
       permitOpen: ['*:2711', '127.0.0.1:22'],
       allowWildcard: true,
       expiry: '91d',
     };
-    expect(await warningsFor(doc)).toStrictEqual([
-      'POLICY_WILDCARD_PERMIT@13',
-      'POLICY_LONG_EXPIRY@18',
-      'POLICY_COMMAND_NOT_ABSOLUTE@8',
-    ]);
+    expect(await warningsFor(doc)).toStrictEqual(['POLICY_WILDCARD_PERMIT@13', 'POLICY_LONG_EXPIRY@18']);
     const noFrom = { ...basePolicyDocument(), from: ['grid-*.example.org'] };
     expect(await warningsFor(noFrom)).toStrictEqual(['POLICY_FROM_NEEDS_DNS@16']);
     const open = basePolicyDocument();
@@ -68,7 +63,7 @@ describe('policy lint', () => {
   it('warns when a gate, popcobjrun or object path (or a parent) is writable by everyone on this host', async () => {
     const modes: Record<string, number> = {
       '/usr/local/popc': 0o40777,
-      '/usr/local/libexec/psm/gate-test': 0o100755,
+      '/usr/local/libexec/psm/gate-test-policy': 0o100755,
     };
     const statPath: StatPath = async (p) => (modes[p] === undefined ? undefined : { mode: modes[p] });
     expect(await warningsFor(basePolicyDocument(), statPath)).toStrictEqual([

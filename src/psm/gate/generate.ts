@@ -105,3 +105,8 @@ function shellQuote(value: string): string {
   if (value.includes("'")) throw new Error('gate value with a single quote passed validation');
   return `'${value}'`;
 }
+
+/** SHA-256 (hex) of the gate generated for a policy: recorded in every rendered line for audits. */
+export function gateDigest(policy: KeyPolicy): string {
+  return generateGate(policy).sha256;
+}

@@ -1,10 +1,16 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { err, ok, type Result } from '../../common/result.js';
+import { DEFAULT_GATE_DIR } from './command-paths.js';
 import { MAX_POLICY_BYTES } from './limits.js';
 import { readPolicy } from './schema.js';
 import type { KeyPolicy, PolicyError } from './types.js';
 import { refusedYamlFeatures } from './yaml-features.js';
 import { NodeReader } from './yaml-nodes.js';
+
+export interface ParseOptions {
+  /** The worker directory psm installs gates in (canonical absolute); DEFAULT_GATE_DIR if absent. */
+  readonly gateDir?: string;
+}
 
 /**
  * Parses and validates one policy file. Never throws on bad input: every problem comes back as a
@@ -13,6 +19,7 @@ import { NodeReader } from './yaml-nodes.js';
 export function parsePolicy(
   input: Uint8Array | string,
   file: string,
+  options: ParseOptions = {},
 ): Result<KeyPolicy, readonly PolicyError[]> {
   const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.byteLength;
   if (size > MAX_POLICY_BYTES)
@@ -49,7 +56,7 @@ export function parsePolicy(
   }
   const refused = refusedYamlFeatures(text, lines, file);
   if (refused.length > 0) return err(refused);
-  const policy = readPolicy(doc.contents, reader, file);
+  const policy = readPolicy(doc.contents, reader, file, options.gateDir ?? DEFAULT_GATE_DIR);
   if (!policy || reader.errors.length > 0) {
     if (reader.errors.length === 0) throw new Error('policy rejected without an error');
     return err(reader.errors);
