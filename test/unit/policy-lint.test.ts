@@ -112,3 +112,14 @@ describe('policy lint', () => {
     expect(empty.ok ? 'ok' : empty.error.code).toBe('LINT_NO_POLICIES');
   });
 });
+
+describe('issue 9 defect 6: from lists that match every address', () => {
+  it('warns POLICY_FROM_ANYWHERE for *, ?*, *.*, 0.0.0.0/0 and ::/0, and not for real ranges', async () => {
+    for (const pattern of ['*', '?*', '*?', '**', '*.*', '0.0.0.0/0', '::/0', '*:*'])
+      expect(
+        (await warningsFor({ ...basePolicyDocument(), from: [pattern] })).map((w) => w.split('@')[0]),
+      ).toContain('POLICY_FROM_ANYWHERE');
+    for (const pattern of ['10.0.0.0/8', '10.*', '192.168.122.?', '::1', '127.0.0.1'])
+      expect(await warningsFor({ ...basePolicyDocument(), from: [pattern] })).toStrictEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { err, ok, type CodedError, type Result } from '../../common/result.js';
 import { LONG_EXPIRY_SECONDS, MAX_POLICY_BYTES, MAX_POLICY_FILES } from './limits.js';
+import { fromCoverage } from './from-match-all.js';
 import { parsePolicy, type ParseOptions } from './parse.js';
 import type { KeyPolicy, PolicyErrorCode } from './types.js';
 import { fromPatternNamesHost, isWildcard } from './values.js';
@@ -10,6 +11,7 @@ import { fromPatternNamesHost, isWildcard } from './values.js';
 export type LintWarningCode =
   | 'POLICY_WILDCARD_PERMIT'
   | 'POLICY_NO_FROM'
+  | 'POLICY_FROM_ANYWHERE'
   | 'POLICY_FROM_NEEDS_DNS'
   | 'POLICY_NO_EXPIRY'
   | 'POLICY_LONG_EXPIRY'
@@ -70,6 +72,13 @@ export async function policyWarnings(
       policy.positions.has('from') ? 'from' : 'name',
     );
   policy.from.forEach((p, i) => {
+    const cover = fromCoverage(p);
+    if (cover.allIPv4 || cover.allIPv6)
+      warn(
+        'POLICY_FROM_ANYWHERE',
+        `from pattern "${p}" matches every ${cover.allIPv4 && cover.allIPv6 ? '' : cover.allIPv4 ? 'IPv4 ' : 'IPv6 '}address: it does not restrict where keys log in from`,
+        `from.${i}`,
+      );
     if (fromPatternNamesHost(p))
       warn(
         'POLICY_FROM_NEEDS_DNS',
