@@ -39,9 +39,10 @@ const DURATION = /^([1-9][0-9]{0,6})([smhdw])$/;
  * fillers, variation selectors, combining grapheme joiner, braille blank).
  */
 // Tested one code point at a time, so combining marks in the class cannot pair up with others.
-// eslint-disable-next-line no-misleading-character-class
+/* eslint-disable no-misleading-character-class */
 export const INVISIBLE_OR_CONTROL =
   /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Zs}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u2800\u3164\uFE00-\uFE0F\uFFA0\u{E0100}-\u{E01EF}]/u;
+/* eslint-enable no-misleading-character-class */
 
 function hasUnsafeText(value: string, allowNewline: boolean): boolean {
   for (const ch of value) {
