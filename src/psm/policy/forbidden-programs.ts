@@ -162,6 +162,8 @@ export const FORBIDDEN_PROGRAMS: ReadonlySet<string> = new Set(
 /** True when a program's file name (no directory) is, or is a versioned spelling of, a forbidden program. */
 export function isForbiddenProgram(fileName: string): boolean {
   const lower = fileName.toLowerCase();
-  const unversioned = lower.replace(/[-._]?[0-9][0-9.]*$/, '');
-  return FORBIDDEN_PROGRAMS.has(lower) || FORBIDDEN_PROGRAMS.has(unversioned);
+  if (FORBIDDEN_PROGRAMS.has(lower)) return true;
+  for (const name of FORBIDDEN_PROGRAMS)
+    if (lower.startsWith(name) && /^[-._]?[0-9][0-9.]*$/.test(lower.slice(name.length))) return true;
+  return false;
 }
