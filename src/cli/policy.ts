@@ -12,7 +12,7 @@ import { CliFailure } from './failure.js';
 import { readPublicKeyOption } from './public-key-option.js';
 import { printError, printJson, printLine, printText, type CliIo } from './output.js';
 
-type Json = { json?: boolean };
+type Json = { json?: boolean; gateDir?: string };
 
 export function register(program: Command, io: CliIo): void {
   const group = program
@@ -23,6 +23,7 @@ export function register(program: Command, io: CliIo): void {
     .command('lint')
     .description('Check policy files: schema errors and security warnings, with codes and file:line')
     .argument('[dir]', 'a directory of *.yaml policies, or one policy file', 'policies')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .option('--strict', 'exit 1 on warnings too')
     .option('--json', 'print one JSON object')
     .addHelpText(
@@ -47,6 +48,7 @@ Examples:
   group
     .command('explain')
     .description('Say in plain words what a key under this policy can and cannot do')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .argument('<file>', 'a policy file')
     .option('--json', 'print one JSON object')
     .addHelpText(
@@ -64,6 +66,7 @@ Examples:
     .command('render')
     .description('Print the one authorized_keys line psm writes for a public key under this policy')
     .argument('<file>', 'a policy file')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .requiredOption('--key <pubfile>', 'the public key, as a .pub file (type base64 [comment])')
     .option('--app <id>', "the POP application id, recorded in the line's comment tag")
     .option('--worker <name>', 'the worker the line is for, recorded in the comment tag')
@@ -93,6 +96,7 @@ Examples:
     .command('gate')
     .description("Print the gate (the keys' forced command, a POSIX sh script) generated from a policy")
     .argument('<file>', 'a policy file')
+    .option('--gate-dir <dir>', "psm's gate directory on the workers (default /usr/local/libexec/psm)")
     .option('--out <path>', 'write the gate to this file (atomically, mode 0755) instead of printing it')
     .option('--json', 'print one JSON object (name, gate path, sha256, script)')
     .addHelpText(
@@ -116,7 +120,7 @@ Examples:
 
 async function runLint(io: CliIo, dir: string, options: Json & { strict?: boolean }): Promise<void> {
   const { lintPath } = await import('../psm/policy/index.js');
-  const report = await lintPath(dir);
+  const report = await lintPath(dir, undefined, { gateDir: gateDirOption(options.gateDir) });
   if (!report.ok)
     throw new CliFailure(report.error.code, report.error.message, policyErrorCategory(report.error.code));
   const { findings, errors, warnings, files } = report.value;
@@ -131,7 +135,7 @@ async function runLint(io: CliIo, dir: string, options: Json & { strict?: boolea
 
 async function runExplain(io: CliIo, file: string, options: Json): Promise<void> {
   const { explainPolicy, formatExplanation } = await import('../psm/policy/index.js');
-  const policy = await loadPolicy(io, file);
+  const policy = await loadPolicy(io, file, options.gateDir);
   const explanation = explainPolicy(policy);
   if (options.json) printJson(io, explanation);
   else printText(io, formatExplanation(explanation));
@@ -144,12 +148,13 @@ async function runRender(
 ): Promise<void> {
   const { renderKeyLine } = await import('../psm/render-key-line.js');
   const now = options.now === undefined ? new Date() : parseNow(options.now);
-  const policy = await loadPolicy(io, file);
+  const policy = await loadPolicy(io, file, options.gateDir);
   const key = await readPublicKeyOption(options.key);
   const rendered = renderKeyLine(policy, key, {
     appId: options.app ?? null,
     worker: options.worker ?? null,
     now,
+    ...(options.gateDir === undefined ? {} : { gateDir: options.gateDir }),
   });
   if (!rendered.ok) {
     const code = rendered.error.code;
@@ -161,7 +166,7 @@ async function runRender(
 
 async function runGate(io: CliIo, file: string, options: Json & { out?: string }): Promise<void> {
   const { generateGate } = await import('../psm/gate/index.js');
-  const policy = await loadPolicy(io, file);
+  const policy = await loadPolicy(io, file, options.gateDir);
   const gate = generateGate(policy);
   if (options.out !== undefined) {
     const existing = await lstat(options.out).catch(() => undefined);
@@ -188,9 +193,13 @@ async function runGate(io: CliIo, file: string, options: Json & { out?: string }
 }
 
 /** Loads a policy or stops with every error of the file on stderr and exit code 3. */
-async function loadPolicy(io: CliIo, file: string): Promise<import('../psm/policy/index.js').KeyPolicy> {
+async function loadPolicy(
+  io: CliIo,
+  file: string,
+  gateDir: string | undefined,
+): Promise<import('../psm/policy/index.js').KeyPolicy> {
   const { loadPolicyFile } = await import('../psm/policy/index.js');
-  const loaded = await loadPolicyFile(file);
+  const loaded = await loadPolicyFile(file, { gateDir: gateDirOption(gateDir) });
   if (loaded.ok) return loaded.value;
   const [first, ...rest] = loaded.error;
   for (const e of rest) printError(io, `psm: ${where(e)}: ${e.code}: ${e.message}`);
@@ -200,6 +209,22 @@ async function loadPolicy(io: CliIo, file: string): Promise<import('../psm/polic
     `${first ? `${where(first)}: ${first.message}` : file}${more}`,
     first === undefined ? 'input' : policyErrorCategory(first.code),
   );
+}
+
+/** --gate-dir must itself be canonical, or every gate path compared with it means nothing. */
+function gateDirOption(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  const canonical =
+    dir.startsWith('/') && dir.length > 1 && !dir.endsWith('/') && /^[A-Za-z0-9._+/-]+$/.test(dir);
+  if (
+    !canonical ||
+    dir
+      .split('/')
+      .slice(1)
+      .some((s) => s === '' || s === '.' || s === '..')
+  )
+    throw new CliFailure('POLICY_BAD_GATE_DIR', '--gate-dir must be a canonical absolute path', 'usage');
+  return dir;
 }
 
 function where(e: { file?: string; line?: number; column?: number }): string {

@@ -28,6 +28,10 @@ export function policyErrorCategory(code: LintErrorCode | LintIoError['code']): 
     case 'POLICY_DUPLICATE_NAME':
     case 'POLICY_GATE_CONFLICT':
     case 'LINT_TOO_MANY_FILES':
+    case 'POLICY_PATH_NOT_CANONICAL':
+    case 'POLICY_GATE_OUTSIDE_DIR':
+    case 'POLICY_FORBIDDEN_PROGRAM':
+    case 'POLICY_INVISIBLE_CHARACTER':
       return 'input';
     case 'POLICY_UNREADABLE':
     case 'LINT_NOT_FOUND':
@@ -49,6 +53,7 @@ export function renderErrorCategory(code: RenderErrorCode): ErrorCategory {
     case 'RENDER_CERTIFICATE_KEY':
     case 'RENDER_UNREPRESENTABLE':
     case 'RENDER_VERIFY_MISMATCH':
+    case 'RENDER_UNSAFE_COMMAND':
       return 'refused';
     default:
       return assertNever(code);

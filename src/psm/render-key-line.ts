@@ -7,6 +7,8 @@ import {
   type PublicKey,
 } from '../authorized-keys/index.js';
 import { parseExpiryTime } from '../authorized-keys/option-values.js';
+import { gateDigest } from './gate/generate.js';
+import { commandPathProblems, DEFAULT_GATE_DIR, isCanonicalAbsolutePath } from './policy/command-paths.js';
 import type { KeyPolicy } from './policy/types.js';
 
 /**
@@ -28,7 +30,8 @@ export type RenderErrorCode =
   | 'RENDER_BAD_TIME'
   | 'RENDER_CERTIFICATE_KEY'
   | 'RENDER_UNREPRESENTABLE'
-  | 'RENDER_VERIFY_MISMATCH';
+  | 'RENDER_VERIFY_MISMATCH'
+  | 'RENDER_UNSAFE_COMMAND';
 export type RenderError = CodedError<RenderErrorCode>;
 
 export interface RenderContext {
@@ -38,6 +41,8 @@ export interface RenderContext {
   readonly worker?: string | null;
   /** The moment of writing; the expiry is counted from it (whole seconds, UTC). */
   readonly now: Date;
+  /** psm's gate directory on the worker; DEFAULT_GATE_DIR when absent. */
+  readonly gateDir?: string;
 }
 
 export interface RenderedKeyLine {
@@ -69,6 +74,14 @@ export function renderKeyLine(
       'RENDER_CERTIFICATE_KEY',
       'a certificate cannot be written as a restricted key; give its plain public key',
     );
+  // Checked again here (the parser already did): a KeyPolicy built any other way must not render a shell.
+  const gateDir = context.gateDir ?? DEFAULT_GATE_DIR;
+  const unsafe = commandPathProblems(policy.name, policy.gatePath, policy.popcobjrunPath, gateDir)[0];
+  if (unsafe !== undefined || !isCanonicalAbsolutePath(gateDir))
+    return fail(
+      'RENDER_UNSAFE_COMMAND',
+      unsafe?.message ?? 'the gate directory must be a canonical absolute path',
+    );
   const expiry = expiryText(policy, context.now);
   if (!expiry.ok) return expiry;
 
@@ -91,6 +104,7 @@ export function renderKeyLine(
     ...(appId.value === null ? [] : [`app=${appId.value}`]),
     ...(worker.value === null ? [] : [`worker=${worker.value}`]),
     `fp=${key.fingerprint}`,
+    `gate-sha256=${gateDigest(policy)}`,
   ].join(' ');
   const line = `${options.value} ${key.type} ${key.base64} ${comment}`;
   const verified = verifyLine(line, expected, key, comment, expiry.value?.epoch ?? null);

@@ -51,7 +51,7 @@ async function shippedPolicy(file: string, overrides: Overrides, gateName: strin
   if (overrides.from) doc.set('from', overrides.from);
   if (overrides.permitOpen) doc.set('permitOpen', overrides.permitOpen);
   if (overrides.permitListen) doc.set('permitListen', overrides.permitListen);
-  const parsed = parsePolicy(doc.toString(), file);
+  const parsed = parsePolicy(doc.toString(), file, { gateDir: join(work.path, 'bin') });
   if (!parsed.ok) throw new Error(`${file}: ${JSON.stringify(parsed.error)}`);
   return parsed.value;
 }
@@ -59,7 +59,12 @@ async function shippedPolicy(file: string, overrides: Overrides, gateName: strin
 async function keyLine(policy: KeyPolicy, pair: TestKeyPair, now: Date): Promise<string> {
   const key = readKeyField(pair.publicLine, 0);
   if (!key.ok) throw new Error(key.error.message);
-  const rendered = renderKeyLine(policy, key.value.key, { appId: 'app-e2e', worker: 'worker-1', now });
+  const rendered = renderKeyLine(policy, key.value.key, {
+    appId: 'app-e2e',
+    worker: 'worker-1',
+    now,
+    gateDir: join(work.path, 'bin'),
+  });
   if (!rendered.ok) throw new Error(rendered.error.message);
   await writeFile(policy.gatePath, generateGate(policy).script, { mode: 0o755 });
   await chmod(policy.gatePath, 0o755);

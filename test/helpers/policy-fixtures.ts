@@ -33,7 +33,10 @@ export function basePolicyDocument(): PolicyDocument {
     description: 'A policy for tests.',
     owner: 'psm tests',
     role: 'main-node',
-    command: { gate: '/usr/local/libexec/psm/gate-test', popcobjrun: '/usr/local/popc/bin/popcobjrun' },
+    command: {
+      gate: '/usr/local/libexec/psm/gate-test-policy',
+      popcobjrun: '/usr/local/popc/bin/popcobjrun',
+    },
     objects: ['/usr/local/popc/objects/'],
     permitOpen: ['127.0.0.1:2711'],
     permitListen: [],

@@ -116,7 +116,7 @@ describe('the generated gate (property d)', () => {
     dir = await makeTempDir('gate-prop');
     const doc = {
       ...basePolicyDocument(),
-      command: { gate: '/usr/local/libexec/psm/gate-test', popcobjrun: POPCOBJRUN },
+      command: { gate: '/usr/local/libexec/psm/gate-test-policy', popcobjrun: POPCOBJRUN },
       objects: [DIRECTORY, FILE],
     };
     const policy = parsePolicy(policyYaml(doc), 'gate.yaml');

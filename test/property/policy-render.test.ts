@@ -113,7 +113,7 @@ const documentArb: fc.Arbitrary<PolicyDocument> = fc
     description: mostly(fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== '')),
     owner: mostly(fc.stringMatching(/^[A-Za-z][A-Za-z0-9 .@<>-]{0,30}$/)),
     role: mostly(fc.constantFrom('admin', 'main-node', 'initiator')),
-    gate: mostly(absPath),
+    gate: fc.option(mostly(absPath), { nil: undefined, freq: 4 }),
     popcobjrun: mostly(absPath),
     objects: list(objectPath, 3),
     permitOpen: list(hostPort, 3),
@@ -127,7 +127,8 @@ const documentArb: fc.Arbitrary<PolicyDocument> = fc
       description: r.description,
       owner: r.owner,
       role: r.role,
-      command: { gate: r.gate, popcobjrun: r.popcobjrun },
+      // Mostly the gate psm generates for the policy (the only gate that may render), sometimes any path.
+      command: { gate: r.gate ?? `/usr/local/libexec/psm/gate-${r.name}`, popcobjrun: r.popcobjrun },
       objects: [...new Set(r.objects)],
       permitOpen: [...new Set(r.permitOpen)],
       from: [...new Set(r.from)],

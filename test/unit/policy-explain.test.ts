@@ -37,7 +37,7 @@ describe('policy explain', () => {
     delete doc.expiry;
     const e = explain(doc);
     expect(e.can).toStrictEqual([
-      'Log in from any address (the policy has no "from" list).',
+      'Log in from anywhere (the policy has no "from" list).',
       'Be used with no end date (the policy has no "expiry").',
     ]);
     expect(e.cannot).toContain('Open any tunnel (port forwarding is switched off).');
@@ -51,5 +51,17 @@ describe('policy explain', () => {
     );
     expect(text).toContain('\nFirst line.\nSecond line word');
     expect(text.split('\n').every((line) => line.length <= 100)).toBe(true);
+  });
+});
+
+describe('issue 9 defect 6: explain never says "only from" for a match-all list', () => {
+  it('says "from anywhere" for * and for 0.0.0.0/0 with ::/0', () => {
+    for (const from of [['*'], ['?*'], ['0.0.0.0/0', '::/0']]) {
+      const parsed = parsePolicy(policyYaml({ ...basePolicyDocument(), from }), 'p.yaml');
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.error));
+      const login = explainPolicy(parsed.value).can[0] ?? '';
+      expect(login).toMatch(/^Log in from anywhere/);
+      expect(login).not.toContain('only from');
+    }
   });
 });

@@ -9,8 +9,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
 import { GATE_MAX_COMMAND_LENGTH, GATE_REFUSED_EXIT, generateGate } from '../../src/psm/gate/index.js';
-import { parsePolicy, type KeyPolicy } from '../../src/psm/policy/index.js';
-import { basePolicyDocument, POLICY_VECTORS, policyYaml } from '../helpers/policy-fixtures.js';
+import { loadPolicyFile, parsePolicy, type KeyPolicy } from '../../src/psm/policy/index.js';
+import {
+  basePolicyDocument,
+  POLICY_VECTORS,
+  policyYaml,
+  SHIPPED_POLICIES,
+} from '../helpers/policy-fixtures.js';
 import { SHELLS, writeGateDriver } from '../helpers/policy-gate-runner.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -28,7 +33,7 @@ const { cases } = JSON.parse(readFileSync(join(POLICY_VECTORS, 'gate-cases.json'
 function policyFor(popcobjrun: string): KeyPolicy {
   const doc = {
     ...basePolicyDocument(),
-    command: { gate: '/usr/local/libexec/psm/gate-test', popcobjrun },
+    command: { gate: '/usr/local/libexec/psm/gate-test-policy', popcobjrun },
     objects: ['/srv/popc/objects/', '/opt/popc/solver.obj'],
   };
   const parsed = parsePolicy(policyYaml(doc), 'gate.yaml');
@@ -67,8 +72,59 @@ describe('the generated gate', () => {
     for (const banned of [/\beval\b/, /\bsource\b/, /\$\(/, /`/, /\bsh -c\b/, /\bbash\b/, /^\s*\. /m])
       expect(code).not.toMatch(banned);
     expect(a.script.split('\n').filter((l) => l.includes('exec '))).toStrictEqual([
-      '\texec "$psm_popcobjrun" "$@"',
+      '\texec /usr/bin/env -i "PATH=$PATH" LC_ALL=C "$psm_popcobjrun" "$@"',
     ]);
+  });
+
+  it('issue 9 defect 5: under bash with an exported exit function it runs nothing (the exact reproduction)', async () => {
+    const main = await loadPolicyFile(join(SHIPPED_POLICIES, 'main-node.yaml'));
+    if (!main.ok) throw new Error('main-node.yaml does not load');
+    const shipped = join(dir.path, 'g');
+    await writeFile(shipped, generateGate(main.value).script, { mode: 0o755 });
+    const withRun = join(dir.path, 'g-run');
+    await writeFile(withRun, generateGate(policyFor(popcobjrun)).script, { mode: 0o755 });
+    for (const [file, command] of [
+      [shipped, 'id -u'],
+      [withRun, 'id -u'],
+      [withRun, 'popcobjrun /opt/popc/solver.obj'],
+    ] as const) {
+      const outcome = await runProgram('/bin/bash', [file], {
+        timeoutMs: 30_000,
+        env: { 'BASH_FUNC_exit%%': '() { :; }', psm_refused: 'x', SSH_ORIGINAL_COMMAND: command },
+      });
+      expect(outcome.exitCode).not.toBe(0);
+      expect(outcome.stdout.toString()).toBe('');
+      expect(outcome.stderr.toString()).toContain('psm-gate: refused: run by a shell that imports functions');
+    }
+  });
+
+  it('issue 9 defect 5: popcobjrun gets only PATH and LC_ALL, nothing from the client', async () => {
+    const envDump = join(dir.path, 'popcobjrun-env');
+    await writeFile(envDump, '#!/bin/sh\nexec /usr/bin/env\n', { mode: 0o755 });
+    const script = generateGate(policyFor(envDump)).script;
+    const file = join(dir.path, 'gate-env');
+    await writeFile(file, script, { mode: 0o755 });
+    for (const shell of SHELLS) {
+      const outcome = await runProgram(shell.file, [...shell.args, file], {
+        timeoutMs: 30_000,
+        env: {
+          PATH: '/tmp/evil:/usr/bin:/bin',
+          LANG: 'xx_XX.UTF-8',
+          LC_EVIL: '() { :; }',
+          LD_PRELOAD: '/tmp/evil.so',
+          SSH_ORIGINAL_COMMAND: 'popcobjrun /opt/popc/solver.obj',
+        },
+      });
+      const names = outcome.stdout
+        .toString()
+        .trim()
+        .split('\n')
+        .map((l) => l.split('=')[0])
+        .filter((n) => n !== 'PWD')
+        .sort();
+      expect({ shell: shell.name, names }).toStrictEqual({ shell: shell.name, names: ['LC_ALL', 'PATH'] });
+      expect(outcome.stdout.toString()).toContain('PATH=/usr/sbin:/usr/bin:/sbin:/bin\n');
+    }
   });
 
   for (const shell of SHELLS) {

@@ -40,19 +40,14 @@ describe('policy lint', () => {
     expect(await warningsFor(basePolicyDocument())).toStrictEqual([]);
   });
 
-  it('warns about wildcards, a missing from, host names in from, expiry and a relative gate, at their lines', async () => {
+  it('warns about wildcards, a missing from, host names in from, and expiry, at their lines', async () => {
     const doc = {
       ...basePolicyDocument(),
-      command: { gate: 'psm-gate', popcobjrun: '/usr/local/popc/bin/popcobjrun' },
       permitOpen: ['*:2711', '127.0.0.1:22'],
       allowWildcard: true,
       expiry: '91d',
     };
-    expect(await warningsFor(doc)).toStrictEqual([
-      'POLICY_WILDCARD_PERMIT@13',
-      'POLICY_LONG_EXPIRY@18',
-      'POLICY_COMMAND_NOT_ABSOLUTE@8',
-    ]);
+    expect(await warningsFor(doc)).toStrictEqual(['POLICY_WILDCARD_PERMIT@13', 'POLICY_LONG_EXPIRY@18']);
     const noFrom = { ...basePolicyDocument(), from: ['grid-*.example.org'] };
     expect(await warningsFor(noFrom)).toStrictEqual(['POLICY_FROM_NEEDS_DNS@16']);
     const open = basePolicyDocument();
@@ -68,7 +63,7 @@ describe('policy lint', () => {
   it('warns when a gate, popcobjrun or object path (or a parent) is writable by everyone on this host', async () => {
     const modes: Record<string, number> = {
       '/usr/local/popc': 0o40777,
-      '/usr/local/libexec/psm/gate-test': 0o100755,
+      '/usr/local/libexec/psm/gate-test-policy': 0o100755,
     };
     const statPath: StatPath = async (p) => (modes[p] === undefined ? undefined : { mode: modes[p] });
     expect(await warningsFor(basePolicyDocument(), statPath)).toStrictEqual([
@@ -115,5 +110,16 @@ describe('policy lint', () => {
     expect(missing.ok ? 'ok' : missing.error.code).toBe('LINT_NOT_FOUND');
     const empty = await lintPath(dir.path);
     expect(empty.ok ? 'ok' : empty.error.code).toBe('LINT_NO_POLICIES');
+  });
+});
+
+describe('issue 9 defect 6: from lists that match every address', () => {
+  it('warns POLICY_FROM_ANYWHERE for *, ?*, *.*, 0.0.0.0/0 and ::/0, and not for real ranges', async () => {
+    for (const pattern of ['*', '?*', '*?', '**', '*.*', '0.0.0.0/0', '::/0', '*:*'])
+      expect(
+        (await warningsFor({ ...basePolicyDocument(), from: [pattern] })).map((w) => w.split('@')[0]),
+      ).toContain('POLICY_FROM_ANYWHERE');
+    for (const pattern of ['10.0.0.0/8', '10.*', '192.168.122.?', '::1', '127.0.0.1'])
+      expect(await warningsFor({ ...basePolicyDocument(), from: [pattern] })).toStrictEqual([]);
   });
 });

@@ -93,12 +93,22 @@ describe('renderKeyLine refusals', () => {
     }
   });
 
-  it('refuses a value the options writer cannot represent exactly (a policy built without the parser)', async () => {
+  it('refuses a shell or a non-canonical gate in a policy built without the parser (issue 9, defect 1)', async () => {
     const key = keys[0];
     if (!key) throw new Error('no key');
-    const unchecked = { ...(await policy('policies/main-node.yaml')), gatePath: '/opt/gate\\' };
-    const result = renderKeyLine(unchecked, key, { now: new Date(0) });
-    expect(result.ok ? result.value.line : result.error.code).toBe('RENDER_UNREPRESENTABLE');
+    const main = await policy('policies/main-node.yaml');
+    for (const unchecked of [
+      { ...main, gatePath: '/usr/local/../../bin/sh' },
+      { ...main, gatePath: '/bin/sh' },
+      { ...main, gatePath: '/usr/local/libexec/psm//gate-main-node' },
+      { ...main, popcobjrunPath: '/bin/busybox' },
+      { ...main, popcobjrunPath: '/usr/bin/python3.11' },
+      { ...main, popcobjrunPath: '/usr/./bin/popcobjrun' },
+    ]) {
+      const result = renderKeyLine(unchecked, key, { now: new Date(0) });
+      expect(result.ok ? result.value.line : result.error.code).toBe('RENDER_UNSAFE_COMMAND');
+    }
+    expect(renderKeyLine(main, key, { now: new Date(0), gateDir: '/opt/psm' }).ok).toBe(false);
   });
 
   it('refuses an invalid time of writing', async () => {

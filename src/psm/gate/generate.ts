@@ -9,6 +9,11 @@ export const GATE_REFUSED_EXIT = 126;
 /** The last line of every gate: the only top-level action, after the definitions. */
 export const GATE_MAIN_CALL = 'psm_gate_main';
 
+/** Runs popcobjrun with an emptied environment; present on Debian and as a busybox applet on the worker image. */
+export const ENV_PROGRAM = '/usr/bin/env';
+const SHELL_REFUSAL =
+  'psm-gate: refused: run by a shell that imports functions from the environment; the gate needs a POSIX sh such as dash';
+
 export interface GeneratedGate {
   readonly script: string;
   /** SHA-256 of the script, hex, so a reviewer can compare what is installed with what was reviewed. */
@@ -40,6 +45,15 @@ export function generateGate(policy: KeyPolicy): GeneratedGate {
     `#   ${GATE_SAFE_CHARS}`,
     `# and refuses anything else with exit code ${GATE_REFUSED_EXIT}. Nothing from the client is`,
     '# evaluated: no eval, no globbing (set -f), words split on single spaces only.',
+    '# bash, zsh and ksh can import functions from the environment that replace any command',
+    '# (even exit), so under them the gate runs no command at all: the failing expansion below',
+    '# stops the shell. Only reserved words and assignments come before this check.',
+    `case \${BASH_VERSION-}\${ZSH_VERSION-}\${KSH_VERSION-} in`,
+    '?*)',
+    '\tpsm_refused=',
+    `\tpsm_stop=\${psm_refused:?${SHELL_REFUSAL}}`,
+    '\t;;',
+    'esac',
     'set -f',
     'PATH=/usr/sbin:/usr/bin:/sbin:/bin',
     'LC_ALL=C',
@@ -90,7 +104,8 @@ export function generateGate(policy: KeyPolicy): GeneratedGate {
     ...objectCase,
     '\t*) psm_refuse "object not allowed: $1" ;;',
     '\tesac',
-    '\texec "$psm_popcobjrun" "$@"',
+    // popcobjrun starts from a known environment: only what the gate sets, nothing the client sent.
+    `\texec ${ENV_PROGRAM} -i "PATH=$PATH" LC_ALL=C "$psm_popcobjrun" "$@"`,
     '}',
     '',
     GATE_MAIN_CALL,
@@ -104,4 +119,9 @@ export function generateGate(policy: KeyPolicy): GeneratedGate {
 function shellQuote(value: string): string {
   if (value.includes("'")) throw new Error('gate value with a single quote passed validation');
   return `'${value}'`;
+}
+
+/** SHA-256 (hex) of the gate generated for a policy: recorded in every rendered line for audits. */
+export function gateDigest(policy: KeyPolicy): string {
+  return generateGate(policy).sha256;
 }

@@ -1,4 +1,5 @@
 import { assertNever } from '../../common/result.js';
+import { fromCoverage } from './from-match-all.js';
 import type { HostPort, KeyPolicy, KeyRole } from './types.js';
 
 /** What a key under a policy can and cannot do, in words for people who do not know sshd options. */
@@ -127,14 +128,23 @@ function roleHolder(role: KeyRole): string {
 }
 
 function describeLogin(from: readonly string[]): string {
-  if (from.length === 0) return 'Log in from any address (the policy has no "from" list).';
-  const allowed = from.filter((p) => !p.startsWith('!')).map(describeFrom);
+  if (from.length === 0) return 'Log in from anywhere (the policy has no "from" list).';
+  const positive = from.filter((p) => !p.startsWith('!'));
   const excluded = from.filter((p) => p.startsWith('!')).map((p) => describeFrom(p.slice(1)));
   const except = excluded.length === 0 ? '' : `, but never from ${excluded.join(', ')}`;
-  return `Log in only from ${allowed.join(', ')}${except}.`;
+  const covers = positive.map(fromCoverage);
+  if (
+    covers.some((c) => c.allIPv4 && c.allIPv6) ||
+    (covers.some((c) => c.allIPv4) && covers.some((c) => c.allIPv6))
+  )
+    return `Log in from anywhere${except} (the "from" list matches every address).`;
+  return `Log in only from ${positive.map(describeFrom).join(', ')}${except}.`;
 }
 
 function describeFrom(pattern: string): string {
+  const cover = fromCoverage(pattern);
+  if (cover.allIPv4) return `any IPv4 address (${pattern})`;
+  if (cover.allIPv6) return `any IPv6 address (${pattern})`;
   if (pattern.includes('/')) return `addresses in ${pattern}`;
   if (pattern.includes('*') || pattern.includes('?')) return `addresses or names matching ${pattern}`;
   return pattern;

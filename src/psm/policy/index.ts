@@ -13,3 +13,12 @@ export { parsePolicy } from './parse.js';
 export * from './limits.js';
 export * from './types.js';
 export { GATE_SAFE_CHARS } from './values.js';
+export {
+  commandPathProblems,
+  DEFAULT_GATE_DIR,
+  expectedGatePath,
+  isCanonicalAbsolutePath,
+} from './command-paths.js';
+export type { CommandPathCode, CommandPathProblem } from './command-paths.js';
+export { FORBIDDEN_PROGRAMS, isForbiddenProgram } from './forbidden-programs.js';
+export type { ParseOptions } from './parse.js';

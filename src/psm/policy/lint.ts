@@ -2,7 +2,8 @@ import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { err, ok, type CodedError, type Result } from '../../common/result.js';
 import { LONG_EXPIRY_SECONDS, MAX_POLICY_BYTES, MAX_POLICY_FILES } from './limits.js';
-import { parsePolicy } from './parse.js';
+import { fromCoverage } from './from-match-all.js';
+import { parsePolicy, type ParseOptions } from './parse.js';
 import type { KeyPolicy, PolicyErrorCode } from './types.js';
 import { fromPatternNamesHost, isWildcard } from './values.js';
 
@@ -10,10 +11,10 @@ import { fromPatternNamesHost, isWildcard } from './values.js';
 export type LintWarningCode =
   | 'POLICY_WILDCARD_PERMIT'
   | 'POLICY_NO_FROM'
+  | 'POLICY_FROM_ANYWHERE'
   | 'POLICY_FROM_NEEDS_DNS'
   | 'POLICY_NO_EXPIRY'
   | 'POLICY_LONG_EXPIRY'
-  | 'POLICY_COMMAND_NOT_ABSOLUTE'
   | 'POLICY_PATH_WRITABLE'
   | 'POLICY_DUPLICATE_ROLE';
 export type LintErrorCode =
@@ -71,6 +72,13 @@ export async function policyWarnings(
       policy.positions.has('from') ? 'from' : 'name',
     );
   policy.from.forEach((p, i) => {
+    const cover = fromCoverage(p);
+    if (cover.allIPv4 || cover.allIPv6)
+      warn(
+        'POLICY_FROM_ANYWHERE',
+        `from pattern "${p}" matches every ${cover.allIPv4 && cover.allIPv6 ? '' : cover.allIPv4 ? 'IPv4 ' : 'IPv6 '}address: it does not restrict where keys log in from`,
+        `from.${i}`,
+      );
     if (fromPatternNamesHost(p))
       warn(
         'POLICY_FROM_NEEDS_DNS',
@@ -82,12 +90,6 @@ export async function policyWarnings(
     warn('POLICY_NO_EXPIRY', 'no "expiry": keys under this policy never expire', 'name');
   else if (policy.expiry.seconds > LONG_EXPIRY_SECONDS)
     warn('POLICY_LONG_EXPIRY', `expiry ${policy.expiry.text} is longer than 90 days`, 'expiry');
-  if (!policy.gatePath.startsWith('/'))
-    warn(
-      'POLICY_COMMAND_NOT_ABSOLUTE',
-      "command.gate is not absolute: the user's PATH on the worker decides what runs",
-      'command.gate',
-    );
   const checks: [string, string][] = [
     [policy.gatePath, 'command.gate'],
     [policy.popcobjrunPath, 'command.popcobjrun'],
@@ -127,13 +129,14 @@ async function writableByOthers(path: string, statPath: StatPath): Promise<strin
 export async function lintPath(
   target: string,
   statPath: StatPath = realStat,
+  options: ParseOptions = {},
 ): Promise<Result<LintReport, LintIoError>> {
   const files = await policyFiles(target);
   if (!files.ok) return files;
   const findings: LintFinding[] = [];
   const policies: KeyPolicy[] = [];
   for (const file of files.value) {
-    const loaded = await loadPolicyFile(file);
+    const loaded = await loadPolicyFile(file, options);
     if (!loaded.ok) {
       findings.push(...loaded.error.map((e) => ({ ...e, severity: 'error' as const })));
       continue;
@@ -147,7 +150,10 @@ export async function lintPath(
 }
 
 /** Reads and parses one policy file, refusing oversized or non-regular files before reading them. */
-export async function loadPolicyFile(file: string): Promise<Result<KeyPolicy, CodedError<LintErrorCode>[]>> {
+export async function loadPolicyFile(
+  file: string,
+  options: ParseOptions = {},
+): Promise<Result<KeyPolicy, CodedError<LintErrorCode>[]>> {
   const info = await lstat(file).catch(() => undefined);
   if (!info || !info.isFile())
     return err([{ code: 'POLICY_UNREADABLE', message: 'is not a readable regular file', file }]);
@@ -157,7 +163,7 @@ export async function loadPolicyFile(file: string): Promise<Result<KeyPolicy, Co
     ]);
   const bytes = await readFile(file).catch(() => undefined);
   if (!bytes) return err([{ code: 'POLICY_UNREADABLE', message: 'cannot be read', file }]);
-  const parsed = parsePolicy(bytes, file);
+  const parsed = parsePolicy(bytes, file, options);
   return parsed.ok ? parsed : err([...parsed.error]);
 }
 

@@ -24,6 +24,7 @@ import {
   type ValueResult,
 } from './values.js';
 import type { NodeReader } from './yaml-nodes.js';
+import { commandPathProblems } from './command-paths.js';
 
 /** The fields a KeyPolicy may have. Anything else is an error (fail closed). */
 const TOP_FIELDS = new Set([
@@ -74,7 +75,12 @@ const NEVER_GRANTED = new Set(
 );
 
 /** Turns the top mapping of a policy document into a KeyPolicy, recording every error in `reader`. */
-export function readPolicy(root: Node | null, reader: NodeReader, file: string): KeyPolicy | undefined {
+export function readPolicy(
+  root: Node | null,
+  reader: NodeReader,
+  file: string,
+  gateDir: string,
+): KeyPolicy | undefined {
   const fields = reader.entries(root, 'the file');
   if (!fields) return undefined;
   for (const [name, { key }] of fields) {
@@ -151,6 +157,13 @@ export function readPolicy(root: Node | null, reader: NodeReader, file: string):
     'permitListen',
   );
   checkUnique(reader, get('from'), from, 'from');
+  if (name !== undefined && command !== undefined)
+    for (const problem of commandPathProblems(name, command.gate, command.popcobjrun, gateDir))
+      reader.fail(
+        problem.code,
+        problem.message,
+        problem.field === 'command.gate' ? command.gateNode : command.runNode,
+      );
 
   if (
     reader.errors.length > 0 ||
@@ -238,7 +251,7 @@ function optionalList<T>(
 function readCommand(
   reader: NodeReader,
   node: Node | null | undefined,
-): { gate: string; popcobjrun: string } | undefined {
+): { gate: string; popcobjrun: string; gateNode: Node | null; runNode: Node | null } | undefined {
   if (node === undefined) return undefined;
   const fields = reader.entries(node, 'command');
   if (!fields) return undefined;
@@ -256,7 +269,9 @@ function readCommand(
   const popcobjrun = runNode
     ? scalar(reader, runNode.value, 'command.popcobjrun', popcobjrunPath)
     : undefined;
-  return gate !== undefined && popcobjrun !== undefined ? { gate, popcobjrun } : undefined;
+  return gate !== undefined && popcobjrun !== undefined && gateNode && runNode
+    ? { gate, popcobjrun, gateNode: gateNode.value, runNode: runNode.value }
+    : undefined;
 }
 
 function checkNoWildcards(

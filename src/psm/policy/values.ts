@@ -31,14 +31,23 @@ const HOST_NAME =
 const PORT = /^[1-9][0-9]{0,4}$/;
 const FROM_PATTERN = /^[A-Za-z0-9.*?:_-]+$/;
 const DURATION = /^([1-9][0-9]{0,6})([smhdw])$/;
-/** Control characters, and the bidirectional overrides that can make reviewed text read differently. */
+/**
+ * Characters that make reviewed text read differently from what it holds: controls, format
+ * characters (bidi marks and overrides U+200E/F, U+061C, U+202A-E, U+2066-9, joiners U+200D,
+ * soft hyphen U+00AD, BOM, tags), line/paragraph separators, spaces other than U+0020, private
+ * use, unassigned code points, lone surrogates, and letters that render as nothing (Hangul
+ * fillers, variation selectors, combining grapheme joiner, braille blank).
+ */
+// Tested one code point at a time, so combining marks in the class cannot pair up with others.
+/* eslint-disable no-misleading-character-class */
+export const INVISIBLE_OR_CONTROL =
+  /[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}\p{Zs}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u2800\u3164\uFE00-\uFE0F\uFFA0\u{E0100}-\u{E01EF}]/u;
+/* eslint-enable no-misleading-character-class */
+
 function hasUnsafeText(value: string, allowNewline: boolean): boolean {
   for (const ch of value) {
-    const c = ch.codePointAt(0) ?? 0;
-    if (c === 0x0a && allowNewline) continue;
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
-    if (c === 0x2028 || c === 0x2029 || c === 0xfeff) return true;
-    if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return true;
+    if (ch === ' ' || (ch === '\n' && allowNewline)) continue;
+    if (INVISIBLE_OR_CONTROL.test(ch)) return true;
   }
   return false;
 }
