@@ -3,7 +3,9 @@
  * from the shipped policies (only the worker paths, the tunnel port and `from` are pointed at this
  * test's temp dir and 127.0.0.1), the key's forced command is the generated gate, and popcobjrun
  * is a stand-in that records its argv. The server itself allows forwarding, agent, X11, pty and
- * user-rc, so every refusal seen here comes from the key's restrictions.
+ * user-rc, so every refusal seen here comes from the key's restrictions. The last test checks
+ * that every CAN and CANNOT statement `psm policy explain` makes for these policies was shown true
+ * by one of the probes (each probe records the kind of statement it proved).
  */
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
@@ -13,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { readKeyField } from '../../src/authorized-keys/index.js';
 import { generateGate, GATE_REFUSED_EXIT } from '../../src/psm/gate/index.js';
-import { parsePolicy, type KeyPolicy } from '../../src/psm/policy/index.js';
+import { explainPolicy, parsePolicy, type KeyPolicy } from '../../src/psm/policy/index.js';
 import { NO_LISTEN_SENTINEL, renderKeyLine } from '../../src/psm/render-key-line.js';
 import { generateKeyPair, type TestKeyPair } from '../helpers/keys.js';
 import { SHIPPED_POLICIES } from '../helpers/policy-fixtures.js';
@@ -38,6 +40,27 @@ let echoPort = 0;
 let otherPort = 0;
 let objectsDir = '';
 let recordsDir = '';
+let envDir = '';
+const rendered: KeyPolicy[] = [];
+
+/** The kinds of statement explain makes, each matched by its wording (explain.ts). */
+const STATEMENT_KINDS = [
+  ['from', /^Log in only from /],
+  ['from-anywhere', /^Log in from anywhere/],
+  ['objects', /^Start POP-C\+\+ objects with popcobjrun /],
+  ['no-program', /^Start any program: every command it sends is refused by the gate /],
+  ['tunnels', /^Open tunnels through the worker \(like "ssh -L"\) to /],
+  ['no-tunnels', /^Open any tunnel \(port forwarding is switched off\)/],
+  ['listen', /^Ask the worker to listen and tunnel back \(like "ssh -R"\) on: /],
+  ['no-listen', /^Ask the worker to listen for connections and tunnel them back/],
+  ['expiry', /^Be used for .* after psm writes it; after that the worker's SSH server refuses it\.$/],
+  ['gate-only', /^Get a shell or run any other command: whatever it asks to run, the worker runs the gate /],
+  ['no-pty', /^Get a terminal \(no pty\)/],
+  ['no-agent-x11', /^Forward the SSH agent or X11/],
+  ['no-env-rc', /^Set environment variables, or make the worker run the account's ~\/\.ssh\/rc\.$/],
+] as const;
+type StatementKind = (typeof STATEMENT_KINDS)[number][0];
+const proved = new Set<StatementKind>();
 const keys: Record<'main' | 'admin' | 'adminLocal' | 'initiator' | 'expired' | 'listener', TestKeyPair> =
   {} as never;
 let listenPort = 0;
@@ -143,15 +166,18 @@ beforeAll(async () => {
   await chmod(work.path, 0o755);
   objectsDir = join(work.path, 'objects');
   recordsDir = join(work.path, 'records');
+  envDir = join(work.path, 'env');
   await mkdir(join(work.path, 'bin'), { mode: 0o755 });
   await mkdir(objectsDir, { mode: 0o755 });
   await mkdir(recordsDir);
   await chmod(recordsDir, 0o1777);
+  await mkdir(envDir);
+  await chmod(envDir, 0o1777);
   await writeFile(join(objectsDir, 'solver.obj'), '', { mode: 0o755 });
   // The stand-in popcobjrun: one file per run with its argv, one argument per line.
   await writeFile(
     join(work.path, 'bin', 'popcobjrun'),
-    `#!/bin/sh\nprintf '%s\\n' "$@" > '${recordsDir}'/run.$$\necho popcobjrun-ran\n`,
+    `#!/bin/sh\nprintf '%s\\n' "$@" > '${recordsDir}'/run.$$\n/usr/bin/env > '${envDir}'/env.$$\necho popcobjrun-ran\n`,
     { mode: 0o755 },
   );
   echo = createServer((socket) => socket.pipe(socket));
@@ -176,6 +202,12 @@ beforeAll(async () => {
   const adminShipped = await shippedPolicy('admin.yaml', { permitOpen: local.permitOpen }, 'gate-admin');
   const adminHere = await shippedPolicy('admin.yaml', local, 'gate-admin');
   const initiatorPolicy = await shippedPolicy('initiator.yaml', local, 'gate-initiator');
+  const mainListen = await shippedPolicy(
+    'main-node.yaml',
+    { ...local, permitListen: [`localhost:${listenPort}`] },
+    'gate-main-node',
+  );
+  rendered.push(mainNode, adminShipped, adminHere, initiatorPolicy, mainListen);
   const lines = [
     await keyLine(mainNode, main, now),
     await keyLine(adminShipped, admin, now),
@@ -184,20 +216,14 @@ beforeAll(async () => {
     // Written under main-node.yaml (expiry 7d) eight days ago: it expired a day ago.
     await keyLine(mainNode, expired, new Date(now.getTime() - 8 * DAY_MS)),
     // main-node.yaml with one permitListen entry, to show that path against sshd too.
-    await keyLine(
-      await shippedPolicy(
-        'main-node.yaml',
-        { ...local, permitListen: [`localhost:${listenPort}`] },
-        'gate-main-node',
-      ),
-      listener,
-      now,
-    ),
+    await keyLine(mainListen, listener, now),
   ];
   // The server also offers sftp, so a subsystem request would reach a file server without the gate.
+  // It also accepts client environment (worse than Debian's `AcceptEnv LANG LC_*`), so that only
+  // the gate stands between what a client sends and popcobjrun.
   sshd = await startSshd({
     forceCommand: null,
-    extraConfig: ['Subsystem sftp /usr/lib/openssh/sftp-server'],
+    extraConfig: ['Subsystem sftp /usr/lib/openssh/sftp-server', 'AcceptEnv LANG LC_* PSM_*'],
   });
   await sshd.writeAuthorizedKeys(`${lines.join('\n')}\n`);
 }, 120_000);
@@ -254,6 +280,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     // (sshd drops a subsystem's stderr, so only the exit code and the silence show the refusal.)
     expect(sftp).toStrictEqual({ code: GATE_REFUSED_EXIT, stdout: '', stderr: '' });
     expect(await records()).toStrictEqual(before);
+    proved.add('gate-only');
   }, 60_000);
 
   it('the gate runs popcobjrun for an allowed object with its arguments unchanged', async () => {
@@ -267,6 +294,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     expect(added).toHaveLength(1);
     const argv = await readFile(join(recordsDir, added[0] ?? ''), 'utf8');
     expect(argv).toBe(`${[`${objectsDir}/solver.obj`, ...args].join('\n')}\n`);
+    proved.add('objects');
   }, 60_000);
 
   it('the gate refuses other objects and unsafe arguments, and popcobjrun never runs', async () => {
@@ -307,6 +335,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     );
     expect(result.code).toBe(GATE_REFUSED_EXIT);
     expect(result.stderr).toContain('refused by policy initiator');
+    proved.add('no-program');
   }, 60_000);
 
   it('-L to the allowed host:port carries data; to any other it is refused', async () => {
@@ -341,6 +370,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
       offset,
       new RegExp(`connect to host 127\\.0\\.0\\.1 port ${otherPort}, but the request was denied`),
     );
+    proved.add('tunnels');
   }, 60_000);
 
   it('remote forwarding, pty, agent forwarding and X11 are refused', async () => {
@@ -371,6 +401,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     expect(log).toMatch(/remote forward to host localhost port 45123, but the request was denied/);
     expect(log).toMatch(/Allocating a pty not permitted/);
     expect(log).toMatch(/X11 forwarding disabled by key options/);
+    proved.add('no-listen').add('no-pty').add('no-agent-x11');
   }, 60_000);
 
   it('a policy with permitListen allows -R on exactly that port and no other', async () => {
@@ -383,6 +414,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
       expect((await bind(listenPort + 1))?.message).toMatch(/Unable to bind/);
       expect((await bind(0))?.message).toMatch(/Unable to bind/);
     });
+    proved.add('listen');
   }, 60_000);
 
   it('documented limit: the key cannot stop remote Unix-socket forwarding; the worker sshd_config must', async () => {
@@ -420,11 +452,66 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
       /correct key but not from a permitted host .*required=192\.168\.122\.0\/24/,
     );
     expect((await tryPublicKeyLogin(sshd, keys.adminLocal.privateKey)).accepted).toBe(true);
+    proved.add('from');
   }, 60_000);
 
   it('an expired key is refused', async () => {
     const offset = await sshd.logOffset();
     expect((await tryPublicKeyLogin(sshd, keys.expired.privateKey)).accepted).toBe(false);
     await sshd.waitForLog(offset, /authorized_keys:5: entry expired at/);
+    // ...and the same key, written now, is accepted: the refusal is the expiry.
+    expect((await tryPublicKeyLogin(sshd, keys.main.privateKey)).accepted).toBe(true);
+    proved.add('expiry');
   }, 60_000);
+
+  it('environment a client sends never reaches popcobjrun, and no line lets ~/.ssh/rc run', async () => {
+    const sent = { LANG: 'xx_EVIL.UTF-8', LC_ALL: 'evil', PSM_PROBE: 'sent-by-client' };
+    // Control: this server configuration does pass the client's environment to a command.
+    const control = await startSshd({
+      forceCommand: '/usr/bin/env',
+      extraConfig: ['AcceptEnv LANG LC_* PSM_*'],
+    });
+    try {
+      await control.writeAuthorizedKeys(`${keys.main.publicLine}\n`);
+      const controlHostKey = Buffer.from(control.hostKeyPublic.split(' ')[1] ?? '', 'base64');
+      const seen = await withClient(keys.main, (client) => exec(client, 'x', { env: sent }), {
+        port: control.port,
+        hostVerifier: (key: Buffer) => key.equals(controlHostKey),
+      });
+      expect(seen.stdout).toContain('PSM_PROBE=sent-by-client');
+    } finally {
+      await control.stop();
+    }
+    const before = new Set(await readdir(envDir));
+    const result = await withClient(keys.main, (client) =>
+      exec(client, `popcobjrun ${objectsDir}/solver.obj`, { env: sent }),
+    );
+    expect(result).toMatchObject({ code: 0, stdout: 'popcobjrun-ran\n' });
+    const added = (await readdir(envDir)).filter((name) => !before.has(name));
+    expect(added).toHaveLength(1);
+    const env = (await readFile(join(envDir, added[0] ?? ''), 'utf8')).trim().split('\n');
+    const names = env.map((entry) => entry.slice(0, entry.indexOf('='))).sort();
+    expect(names.filter((name) => name !== 'PWD')).toStrictEqual(['LC_ALL', 'PATH']);
+    expect(env).toContain('LC_ALL=C');
+    // ~/.ssh/rc: sshd runs it unless the line says no-user-rc; every rendered line starts with
+    // `restrict`, which implies it (the sshd conformance suite holds psm's reading of restrict).
+    for (const line of (await readFile(sshd.authorizedKeysPath, 'utf8')).trim().split('\n'))
+      expect(line).toMatch(/^restrict,/);
+    proved.add('no-env-rc');
+  }, 60_000);
+
+  it('every CAN and CANNOT statement explain makes for these policies was shown true above', () => {
+    expect(rendered.length).toBeGreaterThan(0);
+    for (const policy of rendered) {
+      const explanation = explainPolicy(policy);
+      for (const statement of [...explanation.can, ...explanation.cannot]) {
+        const kinds = STATEMENT_KINDS.filter(([, pattern]) => pattern.test(statement)).map(([kind]) => kind);
+        expect({ statement, kinds: kinds.length }).toStrictEqual({ statement, kinds: 1 });
+        expect({ statement, proved: proved.has(kinds[0] as StatementKind) }).toStrictEqual({
+          statement,
+          proved: true,
+        });
+      }
+    }
+  });
 });
