@@ -1,3 +1,4 @@
+import { decodeCanonicalBase64 } from '../../common/base64.js';
 import { err, ok, type Result } from '../../common/result.js';
 
 /**
@@ -62,9 +63,9 @@ export function isSafeInt(value: unknown): value is number {
  */
 export function decodeBase64(text: string, maxBytes: number): Result<Buffer, string> {
   if (text.length > Math.ceil(maxBytes / 3) * 4) return err(`more than ${maxBytes} bytes`);
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return err('not canonical base64');
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) return err('not canonical base64');
+  const decoded = decodeCanonicalBase64(text);
+  if (decoded === null) return err('not canonical base64');
+  const bytes = Buffer.from(decoded.buffer, decoded.byteOffset, decoded.length);
   if (bytes.length > maxBytes) return err(`more than ${maxBytes} bytes`);
   return ok(bytes);
 }
