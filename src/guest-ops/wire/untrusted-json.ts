@@ -1,3 +1,4 @@
+import { decodeUtf8Strict } from '../../common/utf8.js';
 import { decodeCanonicalBase64 } from '../../common/base64.js';
 import { err, ok, type Result } from '../../common/result.js';
 
@@ -9,18 +10,12 @@ import { err, ok, type Result } from '../../common/result.js';
 /** QMP and QGA replies nest a handful of levels; far deeper input is an attack or a bug. */
 export const MAX_JSON_DEPTH = 32;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 export type JsonRecord = Record<string, unknown>;
 
 /** Decodes and parses one line; the error is a short reason for a coded error message. */
 export function parseJsonLine(bytes: Uint8Array): Result<unknown, string> {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return err('not valid UTF-8');
-  }
+  const text = decodeUtf8Strict(bytes);
+  if (text === null) return err('not valid UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(text);
