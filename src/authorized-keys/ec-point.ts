@@ -1,11 +1,8 @@
 /**
  * The public-point checks sshd applies to ECDSA keys (sshbuf_get_ec + sshkey_ec_validate_public):
  * uncompressed encoding only, the point on the curve, x and y each longer than half the order's
- * bit length, and x, y < order - 1. Done in JavaScript so a key line costs
- * microseconds, not a node:crypto key import.
+ * bit length, and x, y < order - 1.
  */
-import { curveEquationHolds, makeField, type Field } from './ec-field.js';
-
 export type CurveName = 'nistp256' | 'nistp384' | 'nistp521';
 
 export interface Curve {
@@ -54,72 +51,40 @@ export function bigintFromBytes(bytes: Uint8Array): bigint {
   return BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
 }
 
-/** Bit length of the big-endian number in bytes[start, end). */
-function bitLengthOf(bytes: Uint8Array, start: number, end: number): number {
-  for (let i = start; i < end; i++) {
-    const b = bytes[i]!;
-    if (b !== 0) return (end - i - 1) * 8 + (32 - Math.clz32(b));
-  }
-  return 0;
-}
-
 export const HALF_ORDER_BITS: Readonly<Record<CurveName, number>> = {
   nistp256: 128,
   nistp384: 192,
   nistp521: 260,
 };
 
-/** n - 1 as big-endian bytes of the field size, for the range check without BigInt. */
-function orderLimitBytes(c: Curve): Uint8Array {
-  return Buffer.from((c.n - 1n).toString(16).padStart(2 * c.fieldBytes, '0'), 'hex');
-}
-
-const ORDER_LIMIT: Readonly<Record<CurveName, Uint8Array>> = {
-  nistp256: orderLimitBytes(CURVES.nistp256),
-  nistp384: orderLimitBytes(CURVES.nistp384),
-  nistp521: orderLimitBytes(CURVES.nistp521),
-};
-
-/** True when the big-endian number in bytes[start, start + limit.length) is below limit. */
-function isBelow(bytes: Uint8Array, start: number, limit: Uint8Array): boolean {
-  for (let i = 0; i < limit.length; i++) {
-    const a = bytes[start + i]!;
-    const b = limit[i]!;
-    if (a !== b) return a < b;
-  }
-  return false;
-}
-
-/** The limb arithmetic for the curve equation (ec-field.ts), built from CURVES once. */
-const FIELDS: Readonly<Record<CurveName, Field>> = {
-  nistp256: makeField(CURVES.nistp256),
-  nistp384: makeField(CURVES.nistp384),
-  nistp521: makeField(CURVES.nistp521),
-};
-
 /**
  * y^2 = x^3 - 3x + b (mod p) for the big-endian coordinates in point[1, 1 + 2 * fieldBytes), any
  * values below 2^(8 * fieldBytes), without the range checks (the property test calls it alone).
- * Limbs on every curve and no BigInt at run time: reading two coordinates into BigInt cost
- * about 0.8 us, more than the whole limb check of a P-256 point.
  */
 export function isOnCurve(curve: CurveName, point: Uint8Array): boolean {
-  return curveEquationHolds(FIELDS[curve], point);
+  const c = CURVES[curve];
+  const size = c.fieldBytes;
+  const x = bigintFromBytes(point.subarray(1, 1 + size));
+  const y = bigintFromBytes(point.subarray(1 + size, 1 + 2 * size));
+  return (x * x * x - 3n * x + c.b - y * y) % c.p === 0n;
 }
 
 /**
- * True when `point` is a public point sshd would load for `curve`. The same checks as the plain
- * BigInt reference in ec-point-oracle.ts, which a property test compares this with.
+ * True when `point` is a public point sshd would load for `curve` (sshbuf_get_ec +
+ * sshkey_ec_validate_public), in plain BigInt: a point costs a few microseconds, nothing next to
+ * the process that reads the file.
  */
 export function isValidPublicPoint(curve: CurveName, point: Uint8Array): boolean {
-  const size = CURVES[curve].fieldBytes;
+  const c = CURVES[curve];
+  const size = c.fieldBytes;
   if (point.length !== 1 + 2 * size || point[0] !== 0x04) return false;
-  // log2(x) > log2(order)/2 and the same for y (sshkey_ec_validate_public).
-  const half = HALF_ORDER_BITS[curve];
-  if (bitLengthOf(point, 1, 1 + size) <= half || bitLengthOf(point, 1 + size, 1 + 2 * size) <= half)
-    return false;
+  const x = bigintFromBytes(point.subarray(1, 1 + size));
+  const y = bigintFromBytes(point.subarray(1 + size));
+  // log2(x) > log2(order)/2, i.e. the bit length is above half the order's.
+  const half = 1n << BigInt(HALF_ORDER_BITS[curve]);
+  if (x < half || y < half) return false;
   // x, y < n - 1 < p, so both are field elements for the curve equation.
-  const limit = ORDER_LIMIT[curve];
-  if (!isBelow(point, 1, limit) || !isBelow(point, 1 + size, limit)) return false;
-  return curveEquationHolds(FIELDS[curve], point);
+  const limit = c.n - 1n;
+  if (x >= limit || y >= limit) return false;
+  return (x * x * x - 3n * x + c.b - y * y) % c.p === 0n;
 }

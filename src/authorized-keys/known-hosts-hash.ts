@@ -3,6 +3,7 @@
  * writes them and match_maybe_hashed checks them. HMAC-SHA1 here is OpenSSH's format, not a choice.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { decodeCanonicalBase64 } from '../common/base64.js';
 import { ok, type Result } from '../common/result.js';
 import { knownHostsError, type KnownHostsError } from './known-hosts-errors.js';
 
@@ -53,8 +54,6 @@ export function hashedHostMatches(name: string, hashed: HashedHost): boolean {
 
 /** Standard base64 with padding, accepted only if it re-encodes to the same text. */
 function decodeCanonical(text: string, length: number): Uint8Array | null {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return null;
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length !== length || bytes.toString('base64') !== text) return null;
-  return new Uint8Array(bytes);
+  const bytes = decodeCanonicalBase64(text);
+  return bytes !== null && bytes.length === length ? bytes : null;
 }

@@ -1,3 +1,4 @@
+import { decodeUtf8Strict } from '../common/utf8.js';
 /**
  * known_hosts files: split into lines the way OpenSSH does (on `\n` only), each line checked for
  * length and UTF-8 before it is parsed, one result per line. The rest of the known_hosts module
@@ -28,7 +29,6 @@ export interface KnownHostsFileLine {
   readonly result: Result<KnownHostsLine, KnownHostsError>;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossyUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -61,10 +61,8 @@ function* byteLines(data: Uint8Array, cache: KeyFieldCache): Generator<KnownHost
       yield tooLong(number, bytes.length);
       continue;
     }
-    let text: string;
-    try {
-      text = strictUtf8.decode(bytes);
-    } catch {
+    const text = decodeUtf8Strict(bytes);
+    if (text === null) {
       const shown = lossyUtf8.decode(bytes);
       yield failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8');
       continue;

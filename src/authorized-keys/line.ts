@@ -1,3 +1,4 @@
+import { decodeUtf8Strict } from '../common/utf8.js';
 import { err, ok, type Result } from '../common/result.js';
 import { akError, type AuthorizedKeysError } from './errors.js';
 import { textKeyType } from './key-types.js';
@@ -108,7 +109,6 @@ function keyEntry(
   return { kind: 'key', options, key, comment };
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 // ignoreBOM keeps a byte-order mark in the first line, where sshd sees it too (and refuses the line).
 
 export interface ParsedLine {
@@ -164,11 +164,7 @@ function withLine(
 
 /** The whole file as text, or null when it is not valid UTF-8 (then it is decoded line by line). */
 function decodeWhole(bytes: Uint8Array): string | null {
-  try {
-    return decoder.decode(bytes);
-  } catch {
-    return null;
-  }
+  return decodeUtf8Strict(bytes);
 }
 
 /** UTF-8 is checked per line, so one bad byte makes only its own line invalid. */
@@ -186,7 +182,9 @@ function* decodeLines(bytes: Uint8Array): Generator<string | AuthorizedKeysError
       );
     } else {
       const bad = firstInvalidUtf8(slice);
-      yield bad === -1 ? decoder.decode(slice) : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1);
+      yield bad === -1
+        ? decodeUtf8Strict(slice)!
+        : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1);
     }
     start = end + 1;
   }

@@ -33,57 +33,16 @@ export interface KeyOptions {
 }
 
 /** The options while parseOptionsAt builds them; lists start shared and empty, copied on first add. */
-type OptionsBuilder = { -readonly [K in keyof KeyOptions]: KeyOptions[K] };
-
-const NO_ENTRIES: readonly string[] = Object.freeze([]);
-const NO_CANDIDATES: readonly Candidate[] = [];
-/** Each permit's bit in a permit mask. */
-const PERMIT_BIT: Readonly<Record<keyof KeyPermissions, number>> = {
-  portForwarding: 1,
-  agentForwarding: 2,
-  x11Forwarding: 4,
-  pty: 8,
-  userRc: 16,
+type OptionsBuilder = { -readonly [K in Exclude<keyof KeyOptions, 'permit'>]: KeyOptions[K] } & {
+  permit: { -readonly [K in keyof KeyPermissions]: boolean };
 };
 
-/**
- * Every combination of the five permits, as shared frozen objects indexed by their mask: a flag
- * picks another entry instead of copying the object, and parsed lines share them (spreading a
- * frozen object took V8's slow path).
- */
-const PERMIT_SETS: readonly KeyPermissions[] = Array.from({ length: 32 }, (_, mask) =>
-  Object.freeze({
-    portForwarding: (mask & PERMIT_BIT.portForwarding) !== 0,
-    agentForwarding: (mask & PERMIT_BIT.agentForwarding) !== 0,
-    x11Forwarding: (mask & PERMIT_BIT.x11Forwarding) !== 0,
-    pty: (mask & PERMIT_BIT.pty) !== 0,
-    userRc: (mask & PERMIT_BIT.userRc) !== 0,
-  }),
-);
-const ALL_PERMITTED = PERMIT_SETS[31]!;
-const NONE_PERMITTED = PERMIT_SETS[0]!;
-
-function permitMask(p: KeyPermissions): number {
-  return (
-    (p.portForwarding ? PERMIT_BIT.portForwarding : 0) |
-    (p.agentForwarding ? PERMIT_BIT.agentForwarding : 0) |
-    (p.x11Forwarding ? PERMIT_BIT.x11Forwarding : 0) |
-    (p.pty ? PERMIT_BIT.pty : 0) |
-    (p.userRc ? PERMIT_BIT.userRc : 0)
-  );
-}
-
-/** `p` with one permit set or cleared. */
-function withPermit(p: KeyPermissions, permit: keyof KeyPermissions, value: boolean): KeyPermissions {
-  const mask = permitMask(p);
-  const bit = PERMIT_BIT[permit];
-  return PERMIT_SETS[value ? mask | bit : mask & ~bit]!;
-}
+const NO_ENTRIES: readonly string[] = Object.freeze([]);
 
 function defaultOptionsBuilder(): OptionsBuilder {
   return {
     restrict: false,
-    permit: ALL_PERMITTED,
+    permit: { portForwarding: true, agentForwarding: true, x11Forwarding: true, pty: true, userRc: true },
     certAuthority: false,
     noTouchRequired: false,
     verifyRequired: false,
@@ -103,7 +62,13 @@ function defaultOptionsBuilder(): OptionsBuilder {
  * frozen: every line without options shares it, so a parsed file does not hold 13 fields and
  * five objects per plain key line.
  */
-export const DEFAULT_KEY_OPTIONS: KeyOptions = Object.freeze(defaultOptionsBuilder());
+export const DEFAULT_KEY_OPTIONS: KeyOptions = frozenDefaults();
+
+function frozenDefaults(): KeyOptions {
+  const options = defaultOptionsBuilder();
+  Object.freeze(options.permit);
+  return Object.freeze(options);
+}
 
 /** DEFAULT_KEY_OPTIONS (frozen: build other options by spreading it). */
 export function defaultKeyOptions(): KeyOptions {
@@ -155,31 +120,15 @@ export type ValuedOptionName = (typeof VALUED_OPTION_NAMES)[number];
 
 type Candidate = { kind: 'flag'; name: Flag } | { kind: 'valued'; name: ValuedOptionName };
 
-/**
- * sshauthopt_parse tries every flag, then every valued option, in the order above; a name can
- * only match text that starts with its first letter, so the candidates are grouped by that
- * (lower-case) letter, each group in sshd's order. Same verdicts, without trying 17 names per item.
- * No option name starts with "n", so "no-" (the negation) never competes with a plain name.
- */
-function byFirstLetter(candidates: readonly Candidate[]): ReadonlyArray<readonly Candidate[]> {
-  const table: Candidate[][] = Array.from({ length: 128 }, () => []);
-  for (const candidate of candidates) table[candidate.name.charCodeAt(0)]!.push(candidate);
-  return table;
-}
-
-const PLAIN_CANDIDATES = byFirstLetter([
+/** sshauthopt_parse tries every flag, then every valued option, in this order (opt_flag, opt_match). */
+const CANDIDATES: readonly Candidate[] = [
   ...FLAGS.map((flag): Candidate => ({ kind: 'flag', name: flag.name })),
   ...VALUED_OPTION_NAMES.map((name): Candidate => ({ kind: 'valued', name })),
-]);
-const NEGATED_CANDIDATES = byFirstLetter(
-  FLAGS.filter((flag) => flag.negatable).map((flag): Candidate => ({ kind: 'flag', name: flag.name })),
+];
+/** After "no-" only the negatable flags can match (no other option name starts with "no-"). */
+const NEGATED_CANDIDATES: readonly Candidate[] = FLAGS.filter((flag) => flag.negatable).map(
+  (flag): Candidate => ({ kind: 'flag', name: flag.name }),
 );
-
-/** The ASCII letter at `at` folded to lower case (C-locale strncasecmp), or another code as is. */
-function foldedCodeAt(text: string, at: number): number {
-  const c = text.charCodeAt(at);
-  return c >= 65 && c <= 90 ? c + 32 : c;
-}
 
 /** ASCII-only case-insensitive "starts with", like strncasecmp in the C locale. */
 function startsWithFolded(text: string, at: number, word: string): boolean {
@@ -196,19 +145,25 @@ function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
   switch (flag) {
     case 'restrict':
       options.restrict = true;
-      options.permit = NONE_PERMITTED;
+      options.permit = {
+        portForwarding: false,
+        agentForwarding: false,
+        x11Forwarding: false,
+        pty: false,
+        userRc: false,
+      };
       return;
     case 'cert-authority':
       options.certAuthority = true;
       return;
     case 'port-forwarding':
-      options.permit = withPermit(options.permit, 'portForwarding', value);
+      options.permit.portForwarding = value;
       return;
     case 'agent-forwarding':
-      options.permit = withPermit(options.permit, 'agentForwarding', value);
+      options.permit.agentForwarding = value;
       return;
     case 'x11-forwarding':
-      options.permit = withPermit(options.permit, 'x11Forwarding', value);
+      options.permit.x11Forwarding = value;
       return;
     case 'touch-required':
       options.noTouchRequired = !value;
@@ -217,10 +172,10 @@ function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
       options.verifyRequired = value;
       return;
     case 'pty':
-      options.permit = withPermit(options.permit, 'pty', value);
+      options.permit.pty = value;
       return;
     case 'user-rc':
-      options.permit = withPermit(options.permit, 'userRc', value);
+      options.permit.userRc = value;
       return;
   }
 }
@@ -328,10 +283,9 @@ export function parseOptionsAt(
   let i = start;
   while (i < text.length && !isBlank(text.charCodeAt(i))) {
     const itemStart = i;
-    const negated = foldedCodeAt(text, i) === 110 && startsWithFolded(text, i, 'no-');
+    const negated = startsWithFolded(text, i, 'no-');
     const nameStart = negated ? i + 3 : i;
-    const candidates = (negated ? NEGATED_CANDIDATES : PLAIN_CANDIDATES)[foldedCodeAt(text, nameStart)];
-    for (const candidate of candidates ?? NO_CANDIDATES) {
+    for (const candidate of negated ? NEGATED_CANDIDATES : CANDIDATES) {
       const { name } = candidate;
       if (!startsWithFolded(text, nameStart, name)) continue;
       if (candidate.kind === 'flag') {

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { err, ok, type Result } from '../common/result.js';
-import { decodeCanonicalBase64Into, MAX_BASE64_CHARS } from './base64.js';
+import { decodeCanonicalBase64 } from '../common/base64.js';
 import { parseCertificate, type CertificateDetails } from './certificate.js';
 import { parseKeyBody } from './key-body.js';
 import { blobKeyType, textKeyType, type KeyTypeInfo, type KeyTypeName } from './key-types.js';
@@ -16,7 +16,7 @@ export type { CertificateDetails } from './certificate.js';
  * The longest base64 key field psm reads. sshd has no limit; psm bounds it so a hostile line
  * costs bounded work (a 16384-bit RSA certificate with 256 long principals fits easily).
  */
-export const MAX_KEY_BASE64_CHARS = MAX_BASE64_CHARS;
+export const MAX_KEY_BASE64_CHARS = 128 * 1024;
 
 export interface PublicKey {
   readonly type: KeyTypeName;
@@ -55,13 +55,6 @@ export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
 }
 
 /**
- * Where key data is decoded: one buffer for every key, since parsing is synchronous and a parsed
- * key keeps only its base64 text (ParsedKey.blob decodes a fresh copy). Certificates, whose
- * details keep views of the blob, are copied out of it.
- */
-const scratch = new Uint8Array((MAX_KEY_BASE64_CHARS / 4) * 3);
-
-/**
  * Parses a key given as its text type name and base64 blob. Strict: canonical padded base64,
  * the blob's inner type equal to `typeName`, valid key material, no trailing bytes, and for
  * certificates a CA signature that verifies.
@@ -83,10 +76,8 @@ function parseTypedKey(
     return err(keyError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
   if (base64.length > MAX_KEY_BASE64_CHARS)
     return err(keyError('KEY_DATA_TOO_LONG', `key data is longer than ${MAX_KEY_BASE64_CHARS} characters`));
-  const length = decodeCanonicalBase64Into(base64, scratch);
-  if (length < 0) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
-  const view = scratch.subarray(0, length);
-  const blob = info.certificate ? Buffer.from(view) : view; // a certificate gets a copy (see scratch)
+  const blob = decodeCanonicalBase64(base64);
+  if (blob === null) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
   const reader = new SshReader(blob);
   // sshd compares resolved types, so aliases and (inside blobs) short names are the same type.
   const exactInner = reader.skipStringEqual(info.name);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { decodeCanonicalBase64 } from '../common/base64.js';
 import { err, ok, type Result } from '../common/result.js';
 import { vaultError, type VaultError } from './errors.js';
 import type { Sodium } from './sodium.js';
@@ -40,10 +41,8 @@ export function looksSealed(text: string): boolean {
 
 /** Strict canonical base64: decoding and re-encoding gives the same text. */
 export function decodeBase64Strict(text: string): Uint8Array | undefined {
-  if (text.length % 4 !== 0 || !BASE64.test(text)) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) return undefined;
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (!BASE64.test(text)) return undefined;
+  return decodeCanonicalBase64(text) ?? undefined;
 }
 
 export function parseSealed(text: string, path: string): Result<SealedValue, VaultError> {

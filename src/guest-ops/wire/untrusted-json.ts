@@ -1,4 +1,6 @@
 import { isJsonObject } from '../../common/json-record.js';
+import { decodeUtf8Strict } from '../../common/utf8.js';
+import { decodeCanonicalBase64 } from '../../common/base64.js';
 import { err, ok, type Result } from '../../common/result.js';
 
 /**
@@ -9,18 +11,12 @@ import { err, ok, type Result } from '../../common/result.js';
 /** QMP and QGA replies nest a handful of levels; far deeper input is an attack or a bug. */
 export const MAX_JSON_DEPTH = 32;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 export type JsonRecord = Record<string, unknown>;
 
 /** Decodes and parses one line; the error is a short reason for a coded error message. */
 export function parseJsonLine(bytes: Uint8Array): Result<unknown, string> {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return err('not valid UTF-8');
-  }
+  const text = decodeUtf8Strict(bytes);
+  if (text === null) return err('not valid UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -62,9 +58,9 @@ export function isSafeInt(value: unknown): value is number {
  */
 export function decodeBase64(text: string, maxBytes: number): Result<Buffer, string> {
   if (text.length > Math.ceil(maxBytes / 3) * 4) return err(`more than ${maxBytes} bytes`);
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return err('not canonical base64');
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.toString('base64') !== text) return err('not canonical base64');
+  const decoded = decodeCanonicalBase64(text);
+  if (decoded === null) return err('not canonical base64');
+  const bytes = Buffer.from(decoded.buffer, decoded.byteOffset, decoded.length);
   if (bytes.length > maxBytes) return err(`more than ${maxBytes} bytes`);
   return ok(bytes);
 }
