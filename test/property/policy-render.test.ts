@@ -66,10 +66,13 @@ const special = fc.constantFrom(...SPECIALS, ...MORE);
 // Valid values, varied enough that many documents are accepted and rendered.
 const seg = fc.stringMatching(/^[a-z0-9_-]{1,8}$/).filter((s) => !s.startsWith('.'));
 const absPath = fc.array(seg, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}`);
-const objectPath = fc.oneof(
-  absPath,
-  absPath.map((p) => `${p}/`),
-);
+// Object names never spell a shell or launcher (those are refused: test/vectors/policy/invalid).
+const objectPath = fc
+  .array(
+    seg.map((s) => `obj${s}`),
+    { minLength: 1, maxLength: 4 },
+  )
+  .chain((parts) => fc.constantFrom(`/${parts.join('/')}`, `/${parts.join('/')}/`));
 const label = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,6}[a-z0-9])?$/);
 const hostName = fc.array(label, { minLength: 1, maxLength: 3 }).map((parts) => parts.join('.'));
 const host = fc.oneof(fc.ipV4(), hostName, fc.constantFrom('[::1]', '[fe80::1]', '[2001:db8::5]'));
@@ -113,7 +116,11 @@ const documentArb: fc.Arbitrary<PolicyDocument> = fc
     description: mostly(fc.string({ minLength: 1, maxLength: 40 }).filter((s) => s.trim() !== '')),
     owner: mostly(fc.stringMatching(/^[A-Za-z][A-Za-z0-9 .@<>-]{0,30}$/)),
     role: mostly(fc.constantFrom('admin', 'main-node', 'initiator')),
-    gate: fc.option(mostly(absPath), { nil: undefined, freq: 4 }),
+    // fc.option's freq is the odds of undefined (1 in freq): undefined here means psm's own gate.
+    gate: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 4 },
+      { arbitrary: mostly(absPath), weight: 1 },
+    ),
     popcobjrun: mostly(absPath),
     objects: list(objectPath, 3),
     permitOpen: list(hostPort, 3),

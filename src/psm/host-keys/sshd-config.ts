@@ -1,12 +1,13 @@
 import { AUTHORIZED_KEYS_DIR } from '../../guest-ops/image/guest-etc.js';
 import { GUEST_USER } from '../../guest-ops/image/recipe.js';
+import { WORKER_SSHD_SETTINGS } from '../worker-sshd-settings.js';
 
 /**
  * The sshd_config psm owns on a prepared worker. A whole file, not a drop-in, because the image's
  * sshd_config has no Include and sshd keeps the first value it reads for most keywords: psm's
  * file must be the one sshd is started with (`sshd -f`), checked with `sshd -t -f` first.
- * The hardening lines are the settings `psm policy explain` relies on (the policy work's
- * worker-sshd-settings.ts); this is psm host-keys' own copy until the lead unifies them.
+ * The hardening lines are the login settings below plus every setting `psm policy explain`
+ * relies on (WORKER_SSHD_SETTINGS), so what explain promises is what the worker's sshd enforces.
  */
 export const PSM_SSHD_CONFIG_PATH = '/persist/etc/ssh/sshd_config.psm';
 export const PSM_HOST_KEY_DIR = '/persist/etc/ssh';
@@ -18,13 +19,7 @@ export const WORKER_SSHD_HARDENING: readonly (readonly [keyword: string, value: 
   ['PermitRootLogin', 'no'],
   ['PubkeyAuthentication', 'yes'],
   ['StrictModes', 'yes'],
-  // OpenSSH 9.2 lets any key allowed to port-forward also forward Unix sockets; only this stops it.
-  ['AllowStreamLocalForwarding', 'no'],
-  ['PermitTunnel', 'no'],
-  ['AllowAgentForwarding', 'no'],
-  ['X11Forwarding', 'no'],
-  ['PermitUserRC', 'no'],
-  ['PermitUserEnvironment', 'no'],
+  ...WORKER_SSHD_SETTINGS.map((setting) => [setting.keyword, setting.value] as const),
   ['GatewayPorts', 'no'],
   ['UsePAM', 'no'],
   ['UseDNS', 'no'],

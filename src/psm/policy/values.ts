@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { err, ok, type Result } from '../../common/result.js';
+import { isForbiddenProgram } from './forbidden-programs.js';
 import type { AllowedObject, Expiry, HostPort } from './types.js';
 import {
   MAX_DESCRIPTION_LENGTH,
@@ -99,8 +100,31 @@ export function allowedObject(value: string): ValueResult<AllowedObject> {
   if (!value.startsWith('/')) return err('must be an absolute path');
   if (hasDotSegment(value)) return err('must not contain "." or ".." segments, hidden names or "//"');
   if (value === '/') return err('must not be "/" (that would allow every program on the worker)');
-  return ok({ path: value, kind: value.endsWith('/') ? 'directory' : 'file' });
+  const kind = value.endsWith('/') ? 'directory' : 'file';
+  // popcobjrun runs the object it is given: an object that is a shell or launcher, or a directory
+  // holding the system's programs, would let the key run any command through popcobjrun.
+  if (kind === 'file' && isForbiddenProgram(value.slice(value.lastIndexOf('/') + 1)))
+    return err('names a shell, interpreter or program launcher: popcobjrun would run any command');
+  const system = SYSTEM_PROGRAM_DIRECTORIES.find((dir) => dir.startsWith(value));
+  if (kind === 'directory' && system !== undefined)
+    return err(`must not hold the system's programs (${system} is below it)`);
+  return ok({ path: value, kind });
 }
+
+/** Directories that hold the worker's own programs (shells among them), as `objects` would name them. */
+const SYSTEM_PROGRAM_DIRECTORIES = [
+  '/bin/',
+  '/sbin/',
+  '/lib/',
+  '/usr/bin/',
+  '/usr/sbin/',
+  '/usr/lib/',
+  '/usr/libexec/',
+  '/usr/local/bin/',
+  '/usr/local/sbin/',
+  '/usr/local/libexec/',
+  '/etc/',
+];
 
 /** A path segment starting with '.', or an empty segment: refused in every worker path. */
 function hasDotSegment(path: string): boolean {
