@@ -5,28 +5,8 @@
 // Not yet here: prepare's guest operations beside `ssh-keygen -A` through the agent (needs a VM).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-async function timeMs(fn) {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-async function samples(count, fn) {
-  const out = [];
-  for (let i = 0; i < count; i += 1) out.push(await timeMs(fn));
-  return median(out);
-}
+import { join } from 'node:path';
+import { load, samples } from '../bench-support/timing.mjs';
 
 export async function run() {
   const { runProgram } = await load('common/run-program.js');

@@ -4,28 +4,9 @@
 // keep a password encrypted at rest). Prints figures; never fails on time. Needs `npm run build`.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const load = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-async function timeMs(fn) {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-async function samples(count, fn) {
-  const out = [];
-  for (let i = 0; i < count; i += 1) out.push(await timeMs(fn));
-  return median(out);
-}
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { load, root, samples, timeMs } from '../bench-support/timing.mjs';
 
 export async function run() {
   const { runProgram } = await load('common/run-program.js');
