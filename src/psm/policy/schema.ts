@@ -5,7 +5,6 @@ import {
   POLICY_API_VERSION,
   POLICY_KIND,
   type Expiry,
-  type HostPort,
   type KeyPolicy,
   type KeyRole,
 } from './types.js';
@@ -15,7 +14,6 @@ import {
   expiryDuration,
   fromPattern,
   gatePath,
-  isWildcard,
   ownerText,
   permitListenEntry,
   permitOpenEntry,
@@ -25,6 +23,7 @@ import {
 } from './values.js';
 import type { NodeReader } from './yaml-nodes.js';
 import { commandPathProblems } from './command-paths.js';
+import { checkNoWildcards, checkUnique } from './schema-checks.js';
 
 /** The fields a KeyPolicy may have. Anything else is an error (fail closed). */
 const TOP_FIELDS = new Set([
@@ -272,30 +271,6 @@ function readCommand(
   return gate !== undefined && popcobjrun !== undefined && gateNode && runNode
     ? { gate, popcobjrun, gateNode: gateNode.value, runNode: runNode.value }
     : undefined;
-}
-
-function checkNoWildcards(
-  reader: NodeReader,
-  node: Node | null | undefined,
-  entries: readonly HostPort[] | undefined,
-  label: string,
-): void {
-  if (entries?.some(isWildcard))
-    reader.fail(
-      'POLICY_WILDCARD_NOT_ALLOWED',
-      `${label} has a "*" wildcard; set "allowWildcard: true" if that is really meant`,
-      node,
-    );
-}
-
-function checkUnique(
-  reader: NodeReader,
-  node: Node | null | undefined,
-  values: readonly string[] | undefined,
-  label: string,
-): void {
-  if (values && new Set(values).size !== values.length)
-    reader.fail('POLICY_DUPLICATE', `${label} lists the same entry twice`, node);
 }
 
 /** Field names in messages are cut short: they come from the file and may be hostile. */
