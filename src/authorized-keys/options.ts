@@ -2,86 +2,18 @@ import { err, ok, type Result } from '../common/result.js';
 import { akError, type AuthorizedKeysError, type AuthorizedKeysErrorCode } from './errors.js';
 import { checkPermit, isValidEnvName, isValidExpiryTime, parseTunnel } from './option-values.js';
 import { isBlank } from './tokens.js';
+import { appended, defaultOptionsBuilder, type KeyOptions, type OptionsBuilder } from './key-options.js';
+
+export {
+  DEFAULT_KEY_OPTIONS,
+  defaultKeyOptions,
+  type KeyOptions,
+  type KeyPermissions,
+} from './key-options.js';
 
 /** sshd's limits in sshauthopt_parse / handle_permit ("> 1024" / "> 4096" before adding one more). */
 export const MAX_ENVIRONMENT_ENTRIES = 1024;
 export const MAX_PERMIT_ENTRIES = 4096;
-
-export interface KeyPermissions {
-  readonly portForwarding: boolean;
-  readonly agentForwarding: boolean;
-  readonly x11Forwarding: boolean;
-  readonly pty: boolean;
-  readonly userRc: boolean;
-}
-
-/** Parsed options are read-only: lines without options all share one frozen default. */
-export interface KeyOptions {
-  readonly restrict: boolean;
-  readonly permit: KeyPermissions;
-  readonly certAuthority: boolean;
-  readonly noTouchRequired: boolean;
-  readonly verifyRequired: boolean;
-  readonly command: string | null;
-  readonly principals: string | null;
-  readonly from: string | null;
-  readonly environment: readonly string[];
-  readonly permitOpen: readonly string[];
-  readonly permitListen: readonly string[];
-  readonly expiryTime: readonly string[];
-  readonly tunnel: number | 'any' | null;
-}
-
-/** The options while parseOptionsAt builds them; lists start shared and empty, copied on first add. */
-type OptionsBuilder = { -readonly [K in Exclude<keyof KeyOptions, 'permit'>]: KeyOptions[K] } & {
-  permit: { -readonly [K in keyof KeyPermissions]: boolean };
-};
-
-const NO_ENTRIES: readonly string[] = Object.freeze([]);
-
-function defaultOptionsBuilder(): OptionsBuilder {
-  return {
-    restrict: false,
-    permit: { portForwarding: true, agentForwarding: true, x11Forwarding: true, pty: true, userRc: true },
-    certAuthority: false,
-    noTouchRequired: false,
-    verifyRequired: false,
-    command: null,
-    principals: null,
-    from: null,
-    environment: NO_ENTRIES,
-    permitOpen: NO_ENTRIES,
-    permitListen: NO_ENTRIES,
-    expiryTime: NO_ENTRIES,
-    tunnel: null,
-  };
-}
-
-/**
- * What sshd starts from for an authorized_keys line (sshauthopt_new_with_keys_defaults), deeply
- * frozen: every line without options shares it, so a parsed file does not hold 13 fields and
- * five objects per plain key line.
- */
-export const DEFAULT_KEY_OPTIONS: KeyOptions = frozenDefaults();
-
-function frozenDefaults(): KeyOptions {
-  const options = defaultOptionsBuilder();
-  Object.freeze(options.permit);
-  return Object.freeze(options);
-}
-
-/** DEFAULT_KEY_OPTIONS (frozen: build other options by spreading it). */
-export function defaultKeyOptions(): KeyOptions {
-  return DEFAULT_KEY_OPTIONS;
-}
-
-/** `list` with `value` added: NO_ENTRIES is shared, so the first value starts a list of its own. */
-function appended(list: readonly string[], value: string): readonly string[] {
-  if (list === NO_ENTRIES) return [value];
-  // Any list other than NO_ENTRIES was made here for one builder alone.
-  (list as string[]).push(value);
-  return list;
-}
 
 type Flag = 'restrict' | 'cert-authority' | Negatable;
 type Negatable =
