@@ -53,33 +53,45 @@ function createUnderLock(
   length: number,
   options: KeyOptions,
 ): Promise<Result<EnsuredSecret, VaultError>> {
-  return withWriteLock(location, async (): Promise<Result<EnsuredSecret, VaultError>> => {
-    const vault = await openVault(location, options);
-    if (!vault.ok) return vault;
-    try {
-      const { conf, text, key } = vault.value;
-      if (conf.sealed.has(path)) {
-        const opened = openSecret(vault.value, path);
-        return opened.ok ? ok({ value: opened.value, created: false }) : opened;
+  // The write lock waits for other writers (its default --lock-wait); the key input is read first.
+  return withWriteLock(
+    location,
+    options,
+    {},
+    async (_layout, keyOptions): Promise<Result<EnsuredSecret, VaultError>> => {
+      const vault = await openVault(location, keyOptions);
+      if (!vault.ok) return vault;
+      try {
+        const { conf, text, key } = vault.value;
+        if (conf.sealed.has(path)) {
+          const opened = openSecret(vault.value, path);
+          return opened.ok ? ok({ value: opened.value, created: false }) : opened;
+        }
+        const secret = new Uint8Array(randomBytes(length));
+        const sealed = sealSecret(
+          key.sodium,
+          key.key,
+          key.keyId,
+          { fileId: conf.vault.fileId, path },
+          secret,
+        );
+        const dot = path.indexOf('.');
+        const edited = applyLineEdits(
+          text,
+          [{ table: path.slice(0, dot), key: path.slice(dot + 1), toml: `"${sealed}"`, parsed: sealed }],
+          conf.file,
+        );
+        const written = edited.ok ? await checkedWrite(conf.file, location, edited.value) : edited;
+        if (!written.ok) {
+          secret.fill(0);
+          return written;
+        }
+        return ok({ value: secret, created: true });
+      } finally {
+        vault.value.close();
       }
-      const secret = new Uint8Array(randomBytes(length));
-      const sealed = sealSecret(key.sodium, key.key, key.keyId, { fileId: conf.vault.fileId, path }, secret);
-      const dot = path.indexOf('.');
-      const edited = applyLineEdits(
-        text,
-        [{ table: path.slice(0, dot), key: path.slice(dot + 1), toml: `"${sealed}"`, parsed: sealed }],
-        conf.file,
-      );
-      const written = edited.ok ? await checkedWrite(conf.file, location, edited.value) : edited;
-      if (!written.ok) {
-        secret.fill(0);
-        return written;
-      }
-      return ok({ value: secret, created: true });
-    } finally {
-      vault.value.close();
-    }
-  });
+    },
+  );
 }
 
 async function openExisting(

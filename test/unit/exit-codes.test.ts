@@ -20,6 +20,8 @@ import { imageErrorCategory } from '../../src/guest-ops/image/errors.js';
 import { policyErrorCategory, renderErrorCategory } from '../../src/psm/error-category.js';
 import { publicKeyFileErrorCategory } from '../../src/psm/public-key-file.js';
 import { vaultErrorCategory } from '../../src/vault/errors.js';
+import { auditLogErrorCategory } from '../../src/psm/audit-log/errors.js';
+import { hostKeyErrorCategory } from '../../src/psm/host-keys/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -40,6 +42,14 @@ interface Module {
 }
 
 const MODULES: Record<string, Module> = {
+  'host-keys': {
+    category: hostKeyErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/host-keys/errors.ts', 'HostKeyErrorCode'),
+  },
+  'audit-log': {
+    category: auditLogErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/audit-log/errors.ts', 'AuditLogErrorCode'),
+  },
   vault: {
     category: vaultErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/vault/errors.ts', 'VaultErrorCode'),

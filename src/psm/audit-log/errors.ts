@@ -1,4 +1,5 @@
-import type { CodedError } from '../../common/result.js';
+import type { ErrorCategory } from '../../common/error-category.js';
+import { assertNever, type CodedError } from '../../common/result.js';
 
 /**
  * Every way the audit log can fail or be found wrong. Appends fail closed with one of these; a
@@ -46,4 +47,36 @@ export function auditError(code: AuditLogErrorCode, message: string, line?: numb
 export function errnoOf(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'code' in error) return String(error.code);
   return 'unknown error';
+}
+
+/**
+ * The category of each code (exit code in the CLI, HTTP status in the daemon). Findings in the
+ * log are `tampered`: an edited, removed or forged entry is what the chain exists to show. An
+ * entry psm itself built wrongly (a caller passing key material) is a bug in psm.
+ */
+export function auditLogErrorCategory(code: AuditLogErrorCode): ErrorCategory {
+  switch (code) {
+    case 'AUDIT_BAD_ENTRY':
+    case 'AUDIT_SUBJECT_SECRET':
+      return 'bug';
+    case 'AUDIT_LINE_MALFORMED':
+    case 'AUDIT_SEQ_MISMATCH':
+    case 'AUDIT_CHAIN_BROKEN':
+    case 'AUDIT_MAC_INVALID':
+    case 'AUDIT_TORN_TAIL':
+    case 'AUDIT_CHECKPOINT_MISSING':
+    case 'AUDIT_CHECKPOINT_INVALID':
+    case 'AUDIT_TRUNCATED':
+    case 'AUDIT_HEAD_MISMATCH':
+    case 'AUDIT_TAMPERED':
+      return 'tampered';
+    case 'AUDIT_LOCKED':
+      return 'refused';
+    case 'AUDIT_KEY_UNAVAILABLE':
+      return 'auth';
+    case 'AUDIT_IO':
+      return 'outside';
+    default:
+      return assertNever(code);
+  }
 }

@@ -10,7 +10,7 @@ export { REPAIR_ACTION, type AppendResult } from './append.js';
 export { originOf, signCheckpoint, verifyCheckpoint, type Checkpoint } from './checkpoint.js';
 export { lineHash, sealEntry, type NewEntry } from './chain.js';
 export * from './entry.js';
-export { auditError, type AuditLogError, type AuditLogErrorCode } from './errors.js';
+export { auditError, auditLogErrorCategory, type AuditLogError, type AuditLogErrorCode } from './errors.js';
 export { AUDIT_SECRET_PATH, auditKeysFromSecret, openAuditKeys, type AuditKeys } from './keys.js';
 export { auditPaths, type AuditPaths } from './layout.js';
 export { LOCK_WAIT_MS } from './lock.js';

@@ -1,4 +1,5 @@
-import { err, type CodedError, type Err } from '../../common/result.js';
+import type { ErrorCategory } from '../../common/error-category.js';
+import { assertNever, err, type CodedError, type Err } from '../../common/result.js';
 
 /** What can go wrong making, installing, pinning and verifying a worker's identity. */
 export type HostKeyErrorCode =
@@ -25,4 +26,30 @@ export type HostKeyError = CodedError<HostKeyErrorCode>;
 
 export function hostKeyError(code: HostKeyErrorCode, message: string): Err<HostKeyError> {
   return err({ code, message });
+}
+
+/**
+ * The category of each code (exit code in the CLI, HTTP status in the daemon). A worker that
+ * presents another key than its pin is refused, never trusted; what a guest answers is an outside
+ * system's answer, however hostile.
+ */
+export function hostKeyErrorCategory(code: HostKeyErrorCode): ErrorCategory {
+  switch (code) {
+    case 'BAD_WORKER_NAME':
+      return 'usage';
+    case 'PIN_STORE_INVALID':
+      return 'input';
+    case 'NOT_PINNED':
+      return 'unreadable';
+    case 'HOST_KEY_MISMATCH':
+    case 'GUEST_KEY_MISMATCH':
+      return 'refused';
+    case 'PIN_STORE_IO':
+    case 'SSH_UNREACHABLE':
+    case 'GUEST_ANSWER_TOO_LARGE':
+    case 'GUEST_KEY_INVALID':
+      return 'outside';
+    default:
+      return assertNever(code);
+  }
 }
