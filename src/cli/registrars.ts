@@ -8,6 +8,7 @@ import { register as image } from './image.js';
 import { register as vm } from './vm.js';
 import { register as policy } from './policy.js';
 import { register as keys } from './keys.js';
+import { register as auditLog } from './audit-log.js';
 
 /**
  * The command groups psm has. Each group lives in its own file under src/cli/ and exports one
@@ -16,5 +17,5 @@ import { register as keys } from './keys.js';
  */
 export type Registrar = (program: Command, io: CliIo, interrupt: Interrupt) => void;
 
-// In the order --help lists them: reading keys, writing them, the vault, then the VMs.
-export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, image, vm];
+// In the order --help lists them: reading keys, writing them, the vault and the audit log, then the VMs.
+export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, auditLog, image, vm];

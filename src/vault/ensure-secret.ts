@@ -36,7 +36,7 @@ export async function ensureSecret(
   if (!isSecretPath(path)) return err(vaultError('BAD_PATH', `${path} is not a secret path`));
   if (!Number.isInteger(length) || length < 1 || length > MAX_SECRET_BYTES)
     throw new Error(`bug: ensureSecret length ${length}`);
-  const existing = await openExisting(location, path, options);
+  const existing = await openExistingSecret(location, path, options);
   if (!existing.ok || existing.value !== null)
     return existing.ok ? ok({ value: existing.value as Uint8Array, created: false }) : existing;
   for (let attempt = 1; ; attempt += 1) {
@@ -94,7 +94,8 @@ function createUnderLock(
   );
 }
 
-async function openExisting(
+/** The secret at `path`, or null when the vault has none there (nothing is written). */
+export async function openExistingSecret(
   location: string,
   path: string,
   options: KeyOptions,

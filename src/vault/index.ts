@@ -1,5 +1,5 @@
 export { loadConfig, loadConfigWithText, parseConfigText, MAX_CONFIG_BYTES } from './config.js';
-export { ensureSecret, type EnsuredSecret } from './ensure-secret.js';
+export { ensureSecret, openExistingSecret, type EnsuredSecret } from './ensure-secret.js';
 export { describeVaultError, type VaultError, type VaultErrorCode } from './errors.js';
 export { initVault, type InitOptions, type InitReport } from './init.js';
 export {

@@ -57,6 +57,14 @@ function writer(id: number, count: number): Promise<number | null> {
 }
 
 describe('the audit log in a psm location', () => {
+  it('psm audit-log verify before anything was logged: a coded error, and the vault is not written', async () => {
+    const conf = readFileSync(join(temp.location, 'etc', 'virtual.conf'));
+    const run = await runPsm(['audit-log', 'verify', '--location', temp.location]);
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('AUDIT_KEY_UNAVAILABLE');
+    expect(readFileSync(join(temp.location, 'etc', 'virtual.conf'))).toStrictEqual(conf);
+  }, 60_000);
+
   it('appends through the sealed key and verifies', async () => {
     for (const n of ['1', '2', '3']) {
       const done = await appendAuditEntry(temp.location, { action: 'test.append', subject: { n } });
@@ -65,6 +73,9 @@ describe('the audit log in a psm location', () => {
     const report = await verify();
     expect(report).toMatchObject({ ok: true, entries: 3, tornBytes: 0 });
     expect(report.checkpoint?.count).toBe(3);
+    const run = await runPsm(['audit-log', 'verify', '--location', temp.location, '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, entries: 3, tornBytes: 0, findings: [] });
   }, 60_000);
 
   it(`${WRITERS} writer processes at once: every entry lands once, in one unforked chain`, async () => {
@@ -93,13 +104,12 @@ describe('the audit log in a psm location', () => {
     const torn = await verify();
     expect(torn).toMatchObject({ ok: false, tornBytes: 13, repairable: true });
     expect(torn.findings.map((f) => f.code)).toContain('AUDIT_TORN_TAIL');
-    const log = await openAuditLog(temp.location);
-    if (!log.ok) throw new Error(log.error.message);
-    try {
-      expect((await log.value.repair()).ok).toBe(true);
-    } finally {
-      log.value.close();
-    }
+    const reported = await runPsm(['audit-log', 'verify', '--location', temp.location]);
+    expect(reported.code).toBe(1);
+    expect(reported.stdout).toContain('AUDIT_TORN_TAIL');
+    const repaired = await runPsm(['audit-log', 'verify', '--repair', '--location', temp.location, '--json']);
+    expect(repaired.code).toBe(0);
+    expect(JSON.parse(repaired.stdout)).toMatchObject({ ok: true, repaired: true });
     // The torn bytes are gone and one entry records the repair.
     expect(await verify()).toMatchObject({ ok: true, entries: entries + 1, tornBytes: 0 });
   }, 60_000);
@@ -111,6 +121,9 @@ describe('the audit log in a psm location', () => {
     const report = await verify();
     expect(report.ok).toBe(false);
     expect(report.findings.length).toBeGreaterThan(0);
+    const run = await runPsm(['audit-log', 'verify', '--location', temp.location, '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false });
     const refused = await appendAuditEntry(temp.location, { action: 'test.append', subject: { n: 'x' } });
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.error.code).toBe('AUDIT_TAMPERED');

@@ -79,12 +79,13 @@ export function auditLogWithKeys(location: string, keys: AuditKeys): AuditLog {
   };
 }
 
-/** Opens the log of `location`, taking its key from the vault (made there on first use). */
+/** Opens the log of `location`, taking its key from the vault (made there on first use unless `create: false`). */
 export async function openAuditLog(
   location: string,
   options: KeyOptions = {},
+  access: { readonly create?: boolean } = {},
 ): Promise<Result<AuditLog, AuditLogError>> {
-  const keys = await openAuditKeys(location, options);
+  const keys = await openAuditKeys(location, options, access.create ?? true);
   if (!keys.ok) return keys;
   return { ok: true, value: auditLogWithKeys(location, keys.value) };
 }

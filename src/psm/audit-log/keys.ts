@@ -1,5 +1,5 @@
 import { err, ok, type Result } from '../../common/result.js';
-import { ensureSecret, type KeyOptions } from '../../vault/index.js';
+import { ensureSecret, openExistingSecret, type KeyOptions } from '../../vault/index.js';
 import { loadSodium, type Sodium } from '../../vault/sodium.js';
 import { auditError, type AuditLogError } from './errors.js';
 
@@ -58,13 +58,19 @@ export function auditKeysFromSecret(sodium: Sodium, secret: Uint8Array): AuditKe
   };
 }
 
-/** Takes the audit secret from the vault, making it on first use. */
+/**
+ * Takes the audit secret from the vault, making it on first use when `create` (appends); a
+ * reader (verify) never writes the vault and gets AUDIT_KEY_UNAVAILABLE when there is none.
+ */
 export async function openAuditKeys(
   location: string,
   options: KeyOptions,
+  create = true,
 ): Promise<Result<AuditKeys, AuditLogError>> {
   const sodium = await loadSodium();
-  const secret = await ensureSecret(location, AUDIT_SECRET_PATH, SECRET_BYTES, options);
+  const secret = create
+    ? await ensureSecret(location, AUDIT_SECRET_PATH, SECRET_BYTES, options)
+    : await existingSecret(location, options);
   if (!secret.ok)
     return err(
       auditError(
@@ -83,4 +89,18 @@ export async function openAuditKeys(
   } finally {
     secret.value.value.fill(0);
   }
+}
+
+async function existingSecret(
+  location: string,
+  options: KeyOptions,
+): Promise<Result<{ value: Uint8Array }, { code: string; message: string }>> {
+  const found = await openExistingSecret(location, AUDIT_SECRET_PATH, options);
+  if (!found.ok) return found;
+  if (found.value === null)
+    return err({
+      code: 'NO_SUCH_SECRET',
+      message: `no ${AUDIT_SECRET_PATH} yet: psm has logged nothing here`,
+    });
+  return ok({ value: found.value });
 }
