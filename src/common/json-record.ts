@@ -1,6 +1,7 @@
-import { readBoundedFile } from './bounded-file.js';
+import { readRegularFile, type ReadError } from './bounded-read.js';
 import type { ErrorCategory } from './error-category.js';
 import { assertNever, err, ok, type CodedError, type Result } from './result.js';
+import { decodeUtf8Strict } from './utf8.js';
 
 /**
  * The one reader for psm's versioned JSON records (a worker's vm.json, the worker image's
@@ -76,27 +77,31 @@ export async function readJsonRecordFile(
   path: string,
   spec: JsonRecordSpec,
 ): Promise<Result<JsonObject, JsonRecordError>> {
-  const bytes = await readBoundedFile(path, spec.maxBytes);
-  if (!bytes.ok) {
-    const { code, message } = bytes.error;
-    const recordCode =
-      code === 'FILE_MISSING'
-        ? 'RECORD_MISSING'
-        : code === 'FILE_TOO_LARGE'
-          ? 'RECORD_TOO_LARGE'
-          : 'RECORD_UNREADABLE';
-    return err({ code: recordCode, message, file: path });
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.value);
-  } catch {
-    return err({ code: 'RECORD_INVALID', message: 'is not valid UTF-8', file: path });
-  }
+  const bytes = await readRegularFile(path, spec.maxBytes);
+  if (!bytes.ok) return err(recordReadError(bytes.error, spec.maxBytes, path));
+  const text = decodeUtf8Strict(bytes.value);
+  if (text === null) return err({ code: 'RECORD_INVALID', message: 'is not valid UTF-8', file: path });
   const parsed = parseJsonRecord(text, spec);
   return parsed.ok ? parsed : err({ ...parsed.error, file: path });
 }
 
 function invalid(message: string): Result<never, JsonRecordError> {
   return err({ code: 'RECORD_INVALID', message });
+}
+
+/** A record's messages name the file in `file`, not in the text (callers print both). */
+function recordReadError(error: ReadError, maxBytes: number, path: string): JsonRecordError {
+  switch (error.code) {
+    case 'NOT_FOUND':
+      return { code: 'RECORD_MISSING', message: 'does not exist', file: path };
+    case 'TOO_LARGE':
+      return { code: 'RECORD_TOO_LARGE', message: `is larger than ${maxBytes} bytes`, file: path };
+    case 'NOT_REGULAR':
+    case 'SYMLINK':
+      return { code: 'RECORD_UNREADABLE', message: 'is not a regular file', file: path };
+    case 'UNREADABLE':
+      return { code: 'RECORD_UNREADABLE', message: `cannot be read (${error.errno ?? 'error'})`, file: path };
+    default:
+      return assertNever(error.code);
+  }
 }

@@ -1,4 +1,4 @@
-import { readBoundedFile } from '../common/bounded-file.js';
+import { readRegularFile } from '../common/bounded-read.js';
 import type { ErrorCategory } from '../common/error-category.js';
 import { assertNever, err, type CodedError, type Result } from '../common/result.js';
 import { publicKeyErrorCategory, type PublicKeyErrorCode } from '../authorized-keys/public-key-errors.js';
@@ -38,14 +38,17 @@ export function publicKeyFileErrorCategory(code: PublicKeyFileErrorCode): ErrorC
 }
 
 export async function readPublicKeyFile(path: string): Promise<Result<PublicKey, PublicKeyFileError>> {
-  const read = await readBoundedFile(path, MAX_PUBLIC_KEY_FILE_BYTES);
+  // Symbolic links are followed: a .pub is only read, never rewritten through the link.
+  const read = await readRegularFile(path, MAX_PUBLIC_KEY_FILE_BYTES);
   if (!read.ok) {
     switch (read.error.code) {
-      case 'FILE_MISSING':
-      case 'FILE_UNREADABLE':
-        return fail('KEY_UNREADABLE', `${path} ${read.error.message}`, path);
-      case 'FILE_TOO_LARGE':
-        return fail('KEY_FILE_TOO_LARGE', `${path} ${read.error.message}`, path);
+      case 'NOT_FOUND':
+      case 'UNREADABLE':
+      case 'NOT_REGULAR':
+      case 'SYMLINK':
+        return fail('KEY_UNREADABLE', read.error.message, path);
+      case 'TOO_LARGE':
+        return fail('KEY_FILE_TOO_LARGE', read.error.message, path);
       default:
         return assertNever(read.error.code);
     }
