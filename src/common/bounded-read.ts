@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { errnoOf } from './errno.js';
 import { err, ok, type CodedError, type Result } from './result.js';
 
 /**
@@ -39,10 +40,6 @@ export interface ReadError extends CodedError<ReadErrorCode> {
   readonly errno?: string;
 }
 
-function errnoOf(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'EIO';
-}
-
 export interface OpenOptions {
   /** Refuse a symbolic link (O_NOFOLLOW), for a file psm will replace or must own. */
   readonly noFollow?: boolean;
@@ -58,7 +55,7 @@ export async function openRegularFile(
   try {
     handle = await open(path, flags);
   } catch (error) {
-    const errno = errnoOf(error);
+    const errno = errnoOf(error, 'EIO');
     if (errno === 'ENOENT')
       return err({ code: 'NOT_FOUND', message: `${path} does not exist`, errno, file: path });
     // O_NOFOLLOW on a symlink fails with ELOOP.
@@ -80,8 +77,8 @@ export async function openRegularFile(
     await handle.close().catch(() => undefined);
     return err({
       code: 'UNREADABLE',
-      message: `cannot read ${path} (${errnoOf(error)})`,
-      errno: errnoOf(error),
+      message: `cannot read ${path} (${errnoOf(error, 'EIO')})`,
+      errno: errnoOf(error, 'EIO'),
       file: path,
     });
   }
@@ -123,8 +120,8 @@ export async function readRegularFile(
   } catch (error) {
     return err({
       code: 'UNREADABLE',
-      message: `cannot read ${path} (${errnoOf(error)})`,
-      errno: errnoOf(error),
+      message: `cannot read ${path} (${errnoOf(error, 'EIO')})`,
+      errno: errnoOf(error, 'EIO'),
       file: path,
     });
   } finally {
@@ -166,8 +163,8 @@ export async function readStream(
     wipeAll();
     return err({
       code: 'UNREADABLE',
-      message: `cannot read ${what} (${errnoOf(error)})`,
-      errno: errnoOf(error),
+      message: `cannot read ${what} (${errnoOf(error, 'EIO')})`,
+      errno: errnoOf(error, 'EIO'),
     });
   }
   const out = new Uint8Array(total);

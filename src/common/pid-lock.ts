@@ -2,6 +2,7 @@ import { lstat, mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errnoOf } from './errno.js';
 import { currentIdentity, isRunning, type ProcessIdentity } from './process-identity.js';
 import { err, ok, type CodedError, type Result } from './result.js';
 
@@ -69,22 +70,26 @@ function parseClaim(name: string): ProcessIdentity | undefined {
   return { pid: Number(match[1]), startTime: match[2] ?? '', bootId: match[3] ?? '' };
 }
 
-function reason(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : 'error';
-}
-
 async function ensureDirectory(dir: string): Promise<Result<void, PidLockError>> {
   try {
     await mkdir(dir, { mode: 0o700 });
   } catch (error) {
-    if (reason(error) !== 'EEXIST')
-      return err({ code: 'LOCK_IO', message: `cannot create the lock ${dir} (${reason(error)})`, file: dir });
+    if (errnoOf(error, 'error') !== 'EEXIST')
+      return err({
+        code: 'LOCK_IO',
+        message: `cannot create the lock ${dir} (${errnoOf(error, 'error')})`,
+        file: dir,
+      });
   }
   try {
     // lstat: a symlink in place of the lock directory could point the claims anywhere.
     if ((await lstat(dir)).isDirectory()) return ok(undefined);
   } catch (error) {
-    return err({ code: 'LOCK_IO', message: `cannot read the lock ${dir} (${reason(error)})`, file: dir });
+    return err({
+      code: 'LOCK_IO',
+      message: `cannot read the lock ${dir} (${errnoOf(error, 'error')})`,
+      file: dir,
+    });
   }
   return err({ code: 'LOCK_IO', message: `the lock ${dir} is not a directory; remove it`, file: dir });
 }
@@ -106,10 +111,14 @@ async function attempt(dir: string, me: ProcessIdentity, reentrant: boolean): Pr
   try {
     await (await open(mine, 'wx', 0o600)).close();
   } catch (error) {
-    if (reason(error) !== 'EEXIST')
+    if (errnoOf(error, 'error') !== 'EEXIST')
       return {
         kind: 'failed',
-        error: { code: 'LOCK_IO', message: `cannot claim the lock ${dir} (${reason(error)})`, file: dir },
+        error: {
+          code: 'LOCK_IO',
+          message: `cannot claim the lock ${dir} (${errnoOf(error, 'error')})`,
+          file: dir,
+        },
       };
     // EEXIST: a claim of this process left by an acquisition that failed half-way; it is ours.
   }
@@ -120,7 +129,11 @@ async function attempt(dir: string, me: ProcessIdentity, reentrant: boolean): Pr
     await unlink(mine).catch(() => undefined);
     return {
       kind: 'failed',
-      error: { code: 'LOCK_IO', message: `cannot list the lock ${dir} (${reason(error)})`, file: dir },
+      error: {
+        code: 'LOCK_IO',
+        message: `cannot list the lock ${dir} (${errnoOf(error, 'error')})`,
+        file: dir,
+      },
     };
   }
   for (const name of names) {

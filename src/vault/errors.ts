@@ -63,12 +63,6 @@ export function describeVaultError(error: VaultError): string {
   return `${place}: ${error.message}`;
 }
 
-/** Node's errno code of a failed fs call, without ever echoing file contents. */
-export function errnoCode(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error) return String(error.code);
-  return 'unknown error';
-}
-
 /** The category of each code (exit code in the CLI, HTTP status in the daemon). */
 export function vaultErrorCategory(code: VaultErrorCode): ErrorCategory {
   switch (code) {

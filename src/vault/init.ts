@@ -5,7 +5,8 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../common/atomic-write.js';
 import { err, ok, type Result } from '../common/result.js';
-import { errnoCode, vaultError, type VaultError } from './errors.js';
+import { errnoOf } from '../common/errno.js';
+import { vaultError, type VaultError } from './errors.js';
 import { parseLegacy, type LegacyConf } from './legacy.js';
 import { acquireLock } from './lock.js';
 import { checkLocation, layoutOf, type Layout } from './layout.js';
@@ -266,7 +267,7 @@ export async function initVault(options: InitOptions): Promise<Result<InitReport
     return ok(report);
   } catch (error) {
     return err(
-      vaultError('IO_FAILED', `psm init could not write under ${options.location} (${errnoCode(error)})`),
+      vaultError('IO_FAILED', `psm init could not write under ${options.location} (${errnoOf(error)})`),
     );
   } finally {
     options.passphrase?.fill(0);

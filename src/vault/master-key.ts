@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { openRegularFile } from '../common/bounded-read.js';
 import { assertNever, err, ok, type Result } from '../common/result.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
-import { errnoCode, vaultError, type VaultError } from './errors.js';
+import { errnoOf } from '../common/errno.js';
+import { vaultError, type VaultError } from './errors.js';
 import type { Sodium } from './sodium.js';
 
 export const KEY_BYTES = 32;
@@ -107,7 +108,7 @@ export async function readKeyFile(path: string): Promise<Result<Uint8Array, Vaul
     }
     return ok(key);
   } catch (error) {
-    return err(vaultError('FILE_UNREADABLE', `cannot read the key file ${path} (${errnoCode(error)})`));
+    return err(vaultError('FILE_UNREADABLE', `cannot read the key file ${path} (${errnoOf(error)})`));
   } finally {
     await handle.close();
   }

@@ -2,7 +2,8 @@ import { rename, unlink } from 'node:fs/promises';
 import { fsyncDirectory } from '../common/atomic-write.js';
 import { err, ok, type Result } from '../common/result.js';
 import { parseConfigText } from './config.js';
-import { errnoCode, vaultError, type VaultError } from './errors.js';
+import { errnoOf } from '../common/errno.js';
+import { vaultError, type VaultError } from './errors.js';
 import type { Layout } from './layout.js';
 import {
   deriveKey,
@@ -94,7 +95,7 @@ async function commit(
     return ok(undefined);
   } catch (error) {
     return err(
-      vaultError('IO_FAILED', `rekey failed while writing (${errnoCode(error)}); run psm vault verify`),
+      vaultError('IO_FAILED', `rekey failed while writing (${errnoOf(error)}); run psm vault verify`),
     );
   }
 }
@@ -125,7 +126,7 @@ async function rekeyLocked(
       await fsyncDirectory(layout.etcDir);
     } catch (error) {
       vault.value.close();
-      return err(vaultError('IO_FAILED', `cannot finish the earlier rekey (${errnoCode(error)})`));
+      return err(vaultError('IO_FAILED', `cannot finish the earlier rekey (${errnoOf(error)})`));
     }
   }
   let newKey: Uint8Array | undefined;

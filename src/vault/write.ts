@@ -2,7 +2,8 @@ import { lstat, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../common/atomic-write.js';
 import { err, ok, type Result } from '../common/result.js';
-import { errnoCode, vaultError, type VaultError } from './errors.js';
+import { errnoOf } from '../common/errno.js';
+import { vaultError, type VaultError } from './errors.js';
 import { loadConfig } from './config.js';
 import { acquireLock, DEFAULT_LOCK_WAIT_MS } from './lock.js';
 import { layoutOf, type Layout } from './layout.js';
@@ -33,7 +34,7 @@ export async function writeConfig(file: string, text: string): Promise<Result<vo
     return ok(undefined);
   } catch (error) {
     return err(
-      vaultError('IO_FAILED', `cannot write ${file} (${errnoCode(error)}); it is unchanged`, { file }),
+      vaultError('IO_FAILED', `cannot write ${file} (${errnoOf(error)}); it is unchanged`, { file }),
     );
   }
 }

@@ -43,12 +43,6 @@ export function auditError(code: AuditLogErrorCode, message: string, line?: numb
   return line === undefined ? { code, message } : { code, message, line };
 }
 
-/** Node's errno code of a failed fs call (never file contents). */
-export function errnoOf(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error) return String(error.code);
-  return 'unknown error';
-}
-
 /**
  * The category of each code (exit code in the CLI, HTTP status in the daemon). Findings in the
  * log are `tampered`: an edited, removed or forged entry is what the chain exists to show. An

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { err, ok, type Result } from '../../common/result.js';
-import { auditError, errnoOf, type AuditLogError } from './errors.js';
+import { errnoOf } from '../../common/errno.js';
+import { auditError, type AuditLogError } from './errors.js';
 import type { AuditKeys } from './keys.js';
 import { auditPaths } from './layout.js';
 import { verifyLogBytes, type AuditLogReport } from './verify-text.js';
