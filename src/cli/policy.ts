@@ -119,8 +119,8 @@ Examples:
 }
 
 async function runLint(io: CliIo, dir: string, options: Json & { strict?: boolean }): Promise<void> {
-  const { lintPath } = await import('../psm/policy/index.js');
-  const report = await lintPath(dir, undefined, { gateDir: gateDirOption(options.gateDir) });
+  const { isValidGateDir, lintPath } = await import('../psm/policy/index.js');
+  const report = await lintPath(dir, undefined, { gateDir: gateDirOption(options.gateDir, isValidGateDir) });
   if (!report.ok)
     throw new CliFailure(report.error.code, report.error.message, policyErrorCategory(report.error.code));
   const { findings, errors, warnings, files } = report.value;
@@ -198,8 +198,8 @@ async function loadPolicy(
   file: string,
   gateDir: string | undefined,
 ): Promise<import('../psm/policy/index.js').KeyPolicy> {
-  const { loadPolicyFile } = await import('../psm/policy/index.js');
-  const loaded = await loadPolicyFile(file, { gateDir: gateDirOption(gateDir) });
+  const { isValidGateDir, loadPolicyFile } = await import('../psm/policy/index.js');
+  const loaded = await loadPolicyFile(file, { gateDir: gateDirOption(gateDir, isValidGateDir) });
   if (loaded.ok) return loaded.value;
   const [first, ...rest] = loaded.error;
   for (const e of rest) printError(io, `psm: ${where(e)}: ${e.code}: ${e.message}`);
@@ -211,18 +211,10 @@ async function loadPolicy(
   );
 }
 
-/** --gate-dir must itself be canonical, or every gate path compared with it means nothing. */
-function gateDirOption(dir: string | undefined): string | undefined {
+/** --gate-dir is checked before any policy is read with it (isValidGateDir). */
+function gateDirOption(dir: string | undefined, valid: (dir: string) => boolean): string | undefined {
   if (dir === undefined) return undefined;
-  const canonical =
-    dir.startsWith('/') && dir.length > 1 && !dir.endsWith('/') && /^[A-Za-z0-9._+/-]+$/.test(dir);
-  if (
-    !canonical ||
-    dir
-      .split('/')
-      .slice(1)
-      .some((s) => s === '' || s === '.' || s === '..')
-  )
+  if (!valid(dir))
     throw new CliFailure('POLICY_BAD_GATE_DIR', '--gate-dir must be a canonical absolute path', 'usage');
   return dir;
 }

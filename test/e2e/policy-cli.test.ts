@@ -69,6 +69,29 @@ describe('psm policy', () => {
     expect(JSON.parse(missing.stdout)).toMatchObject({ error: { code: 'LINT_NOT_FOUND' } });
   });
 
+  it('--gate-dir that is not a canonical absolute path is exit 2 before any policy is read', async () => {
+    for (const gateDir of [
+      'libexec/psm',
+      '/usr/local/../libexec',
+      '/usr//libexec',
+      '/usr/libexec/',
+      "/usr/lib'exec",
+    ]) {
+      for (const args of [
+        ['policy', 'lint', SHIPPED_POLICIES],
+        ['policy', 'explain', MAIN_NODE],
+      ]) {
+        const run = await psm(...args, '--gate-dir', gateDir, '--json');
+        expect({ gateDir, code: run.code }).toStrictEqual({ gateDir, code: 2 });
+        expect(JSON.parse(run.stdout)).toMatchObject({ error: { code: 'POLICY_BAD_GATE_DIR' } });
+      }
+    }
+    // The shipped policies name gates in the default directory, so another one is a lint error.
+    const elsewhere = await psm('policy', 'lint', SHIPPED_POLICIES, '--gate-dir', '/opt/psm/gates');
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stdout + elsewhere.stderr).toContain('POLICY_GATE_OUTSIDE_DIR');
+  });
+
   it('explain: plain words, and --json', async () => {
     const text = await psm('policy', 'explain', MAIN_NODE);
     expect(text.code).toBe(0);

@@ -25,6 +25,14 @@ export function isCanonicalAbsolutePath(path: string): boolean {
     .every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
 
+/**
+ * A gate directory (`--gate-dir`) must itself be canonical, or every gate path compared with it
+ * means nothing; it is also held to the characters a gate path may use in a forced command.
+ */
+export function isValidGateDir(dir: string): boolean {
+  return isCanonicalAbsolutePath(dir) && /^[A-Za-z0-9._+/-]+$/.test(dir);
+}
+
 /** The gate psm generates for a policy lives at exactly this path. */
 export function expectedGatePath(policyName: string, gateDir: string): string {
   return `${gateDir}/gate-${policyName}`;

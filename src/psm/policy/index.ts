@@ -20,5 +20,6 @@ export {
   isCanonicalAbsolutePath,
 } from './command-paths.js';
 export type { CommandPathCode, CommandPathProblem } from './command-paths.js';
+export { isValidGateDir } from './command-paths.js';
 export { FORBIDDEN_PROGRAMS, isForbiddenProgram } from './forbidden-programs.js';
 export type { ParseOptions } from './parse.js';
