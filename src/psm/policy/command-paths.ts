@@ -68,7 +68,7 @@ export function commandPathProblems(
       field: 'command.popcobjrun',
       message: 'command.popcobjrun must be a canonical absolute path (no ".", "..", "//" or trailing "/")',
     });
-  else if (isForbiddenProgram(popcobjrun.slice(popcobjrun.lastIndexOf('/') + 1)))
+  else if (isForbiddenProgram(popcobjrun))
     out.push({
       code: 'POLICY_FORBIDDEN_PROGRAM',
       field: 'command.popcobjrun',

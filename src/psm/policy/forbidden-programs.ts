@@ -159,9 +159,9 @@ export const FORBIDDEN_PROGRAMS: ReadonlySet<string> = new Set(
   ].map((name) => name.toLowerCase()),
 );
 
-/** True when a program's file name (no directory) is, or is a versioned spelling of, a forbidden program. */
-export function isForbiddenProgram(fileName: string): boolean {
-  const lower = fileName.toLowerCase();
+/** True when the file a path names is, or is a versioned spelling of, a forbidden program. */
+export function isForbiddenProgram(path: string): boolean {
+  const lower = path.slice(path.lastIndexOf('/') + 1).toLowerCase();
   if (FORBIDDEN_PROGRAMS.has(lower)) return true;
   for (const name of FORBIDDEN_PROGRAMS)
     if (lower.startsWith(name) && /^[-._]?[0-9][0-9.]*$/.test(lower.slice(name.length))) return true;

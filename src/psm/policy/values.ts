@@ -103,7 +103,7 @@ export function allowedObject(value: string): ValueResult<AllowedObject> {
   const kind = value.endsWith('/') ? 'directory' : 'file';
   // popcobjrun runs the object it is given: an object that is a shell or launcher, or a directory
   // holding the system's programs, would let the key run any command through popcobjrun.
-  if (kind === 'file' && isForbiddenProgram(value.slice(value.lastIndexOf('/') + 1)))
+  if (kind === 'file' && isForbiddenProgram(value))
     return err('names a shell, interpreter or program launcher: popcobjrun would run any command');
   const system = SYSTEM_PROGRAM_DIRECTORIES.find((dir) => dir.startsWith(value));
   if (kind === 'directory' && system !== undefined)
