@@ -1,7 +1,6 @@
 export {
   generateSshKeyPair,
   wipeKeyPair,
-  sshFingerprint,
   SSH_KEY_ALGORITHMS,
   RSA_BITS,
   type SshKeyAlgorithm,

@@ -1,4 +1,5 @@
-import { createHash, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { sha256Fingerprint } from '../public-key.js';
 import { derSequence } from './der-reader.js';
 import { armourOpensshKey } from './pem-armour.js';
 import { concatAndWipe, mpint, sshString, uint32 } from './ssh-wire.js';
@@ -41,10 +42,6 @@ interface KeyParts {
   readonly publicBlob: Buffer;
   /** The type-specific private fields of the private section (after the type string). */
   readonly privateFields: Buffer;
-}
-
-export function sshFingerprint(blob: Uint8Array): string {
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 function ed25519Parts(privateKey: KeyObject, publicKey: KeyObject): KeyParts {
@@ -163,7 +160,7 @@ export function generateSshKeyPair(algorithm: SshKeyAlgorithm, comment: string):
     privateKey,
     publicKey: `${parts.sshType} ${parts.publicBlob.toString('base64')}${suffix}\n`,
     publicBlob: parts.publicBlob,
-    fingerprint: sshFingerprint(parts.publicBlob),
+    fingerprint: sha256Fingerprint(parts.publicBlob),
   };
 }
 
