@@ -138,6 +138,24 @@ describe('a pin store psm cannot read', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it('is refused at once (PIN_STORE_IO), not waited on, when a FIFO stands in its place', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'psm-pins-fifo-'));
+    try {
+      await mkdir(join(dir, 'var', 'psm'), { recursive: true });
+      const made = await runProgram('mkfifo', [knownHostsPath(dir)], { timeoutMs: 10_000 });
+      expect(made.exitCode).toBe(0);
+      const pinned = await pinWorker(
+        dir,
+        { worker: 'worker-x', host: '127.0.0.1', port: 2222 },
+        [asPin(sshd.hostKeyPublic)],
+        { hashNames: false },
+      );
+      expect(!pinned.ok && pinned.error.code).toBe('PIN_STORE_IO');
+      expect(!pinned.ok && pinned.error.message).toContain('not a regular file');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('verifyPresentedKeys (ssh2, only the pin accepted) vs the real sshd', () => {

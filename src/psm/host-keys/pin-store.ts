@@ -1,7 +1,8 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-write.js';
-import { ok, type Result } from '../../common/result.js';
+import { readRegularFile } from '../../common/bounded-read.js';
+import { assertNever, ok, type Result } from '../../common/result.js';
 import {
   hashedHostMatches,
   hashHostName,
@@ -39,18 +40,24 @@ export interface PinnedKey {
 }
 
 async function readPins(path: string): Promise<Result<KnownHostsEntryLine[], HostKeyError>> {
-  let data: Buffer;
-  try {
-    const info = await stat(path);
-    if (info.size > MAX_KNOWN_HOSTS_FILE_BYTES)
-      return hostKeyError('PIN_STORE_INVALID', `${path} is larger than ${MAX_KNOWN_HOSTS_FILE_BYTES} bytes`);
-    data = await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ok([]);
-    return hostKeyError('PIN_STORE_IO', `cannot read ${path}: ${(error as Error).message}`);
+  // The common reader: bounded before reading, and a FIFO in its place cannot hang psm.
+  const read = await readRegularFile(path, MAX_KNOWN_HOSTS_FILE_BYTES);
+  if (!read.ok) {
+    switch (read.error.code) {
+      case 'NOT_FOUND':
+        return ok([]);
+      case 'TOO_LARGE':
+        return hostKeyError('PIN_STORE_INVALID', read.error.message);
+      case 'NOT_REGULAR':
+      case 'SYMLINK':
+      case 'UNREADABLE':
+        return hostKeyError('PIN_STORE_IO', read.error.message);
+      default:
+        return assertNever(read.error.code);
+    }
   }
   const out: KnownHostsEntryLine[] = [];
-  for (const line of parseKnownHostsFile(data)) {
+  for (const line of parseKnownHostsFile(read.value)) {
     if (!line.result.ok)
       return hostKeyError('PIN_STORE_INVALID', `${path} line ${line.line}: ${line.result.error.message}`);
     out.push({ text: line.text, entry: line.result.value.kind === 'entry' ? line.result.value : null });
