@@ -5,11 +5,12 @@
  * guest-shutdown and QMP system_powerdown both power the VM off.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
 import type { WorkerImageManifest } from '../../src/guest-ops/image/manifest.js';
+import { GUEST_UID } from '../../src/guest-ops/image/recipe.js';
 import {
   bootImageVm,
   ensureWorkerImage,
@@ -118,16 +119,24 @@ describe('worker image boots and serves the agent and sshd', () => {
     expect((await qga.exec('/bin/busybox', ['chmod', '644', userKeys])).exitcode).toBe(0);
     await qga.writeFile('/persist/home/popc/marker', 'survives reboot\n');
 
-    const ssh = await runProgram(
-      'ssh',
-      [
-        ...['-i', keyPath, '-p', String(vm.sshPort), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes'],
-        ...['-o', 'StrictHostKeyChecking=no', '-o', `UserKnownHostsFile=${join(temp.path, 'known_hosts')}`],
-        `${manifest.guestUser}@127.0.0.1`,
-        'id',
-      ],
-      { timeoutMs: 60_000 },
-    );
+    // The clone's own host key, read out of band through the agent, is the only one ssh accepts.
+    const hostPub = await qga.exec('/bin/busybox', ['cat', '/persist/etc/ssh/ssh_host_ed25519_key.pub']);
+    expect(hostPub.exitcode).toBe(0);
+    const knownHosts = join(temp.path, 'known_hosts');
+    const [keyType, keyBody] = hostPub.stdout.split(' ');
+    await writeFile(knownHosts, `[127.0.0.1]:${vm.sshPort} ${keyType} ${keyBody}\n`);
+    const sshTo = (...command: string[]): ReturnType<typeof runProgram> =>
+      runProgram(
+        'ssh',
+        [
+          ...['-i', keyPath, '-p', String(vm.sshPort), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes'],
+          ...['-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`],
+          `${manifest.guestUser}@127.0.0.1`,
+          ...command,
+        ],
+        { timeoutMs: 60_000 },
+      );
+    const ssh = await sshTo('id');
     const result = {
       exitCode: ssh.exitCode,
       stdout: ssh.stdout.toString(),
@@ -136,6 +145,13 @@ describe('worker image boots and serves the agent and sshd', () => {
     };
     if (result.exitCode !== 0) throw new Error(`ssh failed: ${JSON.stringify(result, null, 1)}`);
     expect(result.stdout).toContain(`(${manifest.guestUser})`);
+
+    // The POP-C++ stand-in: popcobjrun runs only objects.
+    const hello = await sshTo('/usr/local/popc/bin/popcobjrun', '/usr/local/popc/objects/hello', 'a1');
+    expect(hello.stdout.toString()).toBe(`hello from psm-worker (uid ${GUEST_UID}): a1\n`);
+    const notObject = await sshTo('/usr/local/popc/bin/popcobjrun', '/bin/sh', '-c', 'id');
+    expect(notObject.exitCode).toBe(2);
+    expect(notObject.stdout.toString()).toBe('');
 
     // guest-shutdown has no reply on success; qemu exits once the guest has powered off.
     qga.close();

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import { guestEtcFiles } from './guest-etc.js';
+import { popcStandInFiles } from './guest-popc.js';
 import {
   initScript,
   startAgentScript,
@@ -77,7 +78,7 @@ export async function buildInitramfs(parts: InitramfsParts): Promise<Buffer> {
     0o644,
     parts.modules.map((m) => `/${guestModulePath(parts.kernelRoot, m)}\n`).join(''),
   );
-  for (const file of guestEtcFiles()) text(file.path, file.mode, file.text);
+  for (const file of [...guestEtcFiles(), ...popcStandInFiles()]) text(file.path, file.mode, file.text);
 
   // Applet links last, and only where no real program or script sits (e.g. sbin/shutdown).
   for (const applet of parts.applets)

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { err, ok, type Result } from '../../common/result.js';
 import { imageError, type ImageError } from './errors.js';
 import { guestEtcFiles } from './guest-etc.js';
+import { popcStandInFiles } from './guest-popc.js';
 import {
   initScript,
   startAgentScript,
@@ -67,7 +68,8 @@ export async function collectInputs(signal?: AbortSignal): Promise<Result<BuildI
     POWER_BUTTON_SCRIPT,
     UDHCPC_SCRIPT,
   ];
-  for (const file of guestEtcFiles()) texts.push(`${file.path}\0${file.mode}\0${file.text}`);
+  for (const file of [...guestEtcFiles(), ...popcStandInFiles()])
+    texts.push(`${file.path}\0${file.mode}\0${file.text}`);
   texts.push(RECIPE_VERSION, KERNEL_APPEND, GUEST_MODULES.join(','), applets.value.join(','));
   for (const text of texts) recipe.update(`${text}\0`);
 
