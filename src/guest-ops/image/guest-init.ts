@@ -1,4 +1,12 @@
-import { DHCP_RENEW, GUEST_HOSTNAME, GUEST_UID, GUEST_USER, QGA_PORT_NAME } from './recipe.js';
+import {
+  DHCP_RENEW,
+  GATE_DIR,
+  GUEST_HOSTNAME,
+  GUEST_UID,
+  GUEST_USER,
+  PSM_SSHD_CONFIG,
+  QGA_PORT_NAME,
+} from './recipe.js';
 
 /**
  * The guest's boot and shutdown scripts (busybox sh inside the guest; psm itself never runs a
@@ -7,6 +15,10 @@ import { DHCP_RENEW, GUEST_HOSTNAME, GUEST_UID, GUEST_USER, QGA_PORT_NAME } from
 
 const QGA_PORT = `/dev/virtio-ports/${QGA_PORT_NAME}`;
 const HOST_KEY = '/persist/etc/ssh/ssh_host_ed25519_key';
+/** The root fs is rebuilt every boot: the gates psm installs live on /persist, linked from here. */
+const PERSIST_GATE_DIR = `/persist${GATE_DIR}`;
+/** Is an sshd to start: psm's config (a prepared clone), else the image's own key (a fresh one). */
+const SSHD_CONFIGURED = `{ [ -s ${PSM_SSHD_CONFIG} ] || [ -s ${HOST_KEY} ]; }`;
 
 /** /init: mounts, modules, /persist, virtio-port links, network, host key; then busybox init. */
 export function initScript(): string {
@@ -37,10 +49,16 @@ if mount -t ext4 -o nosuid,nodev /dev/vda /persist; then
   chmod 755 /persist/etc /persist/etc/ssh /persist/etc/ssh/authorized_keys /persist/home
   chown ${GUEST_UID}:${GUEST_UID} /persist/home/${GUEST_USER}
   chmod 700 /persist/home/${GUEST_USER}
-  # Until psm installs per-clone host keys, each clone makes its own on first boot.
-  if [ ! -s ${HOST_KEY} ]; then
+  # Until psm prepares the clone, it makes its own host key on first boot; once psm's sshd
+  # config is there, psm's keys are the only ones (psm worker prepare deleted this one).
+  if [ ! -s ${PSM_SSHD_CONFIG} ] && [ ! -s ${HOST_KEY} ]; then
     ssh-keygen -q -t ed25519 -N '' -C ${GUEST_HOSTNAME} -f ${HOST_KEY} || echo "psm-init: no host key"
   fi
+  mkdir -p ${PERSIST_GATE_DIR}
+  chown 0:0 ${PERSIST_GATE_DIR}
+  chmod 755 ${PERSIST_GATE_DIR}
+  mkdir -p ${GATE_DIR.slice(0, GATE_DIR.lastIndexOf('/'))}
+  ln -sfn ${PERSIST_GATE_DIR} ${GATE_DIR}
 else
   echo "psm-init: no /persist data disk at /dev/vda"
 fi
@@ -68,7 +86,7 @@ ip link set eth0 up && ${DHCP_RENEW.path} ${DHCP_RENEW.argv.join(' ')} || echo "
 
 # Daemons run under busybox init (respawned if they die); each only if it can start.
 : > /etc/inittab
-[ -s ${HOST_KEY} ] && echo "::respawn:/usr/sbin/sshd -D -e" >> /etc/inittab
+${SSHD_CONFIGURED} && echo "::respawn:/etc/psm/start-sshd" >> /etc/inittab
 [ -e ${QGA_PORT} ] && echo "::respawn:/etc/psm/start-agent" >> /etc/inittab
 echo "::respawn:/sbin/acpid -d -c /etc/acpi" >> /etc/inittab
 echo "::shutdown:/etc/psm/shutdown" >> /etc/inittab
@@ -85,7 +103,7 @@ export function startAgentScript(blockedRpcs: readonly string[]): string {
   const qga = ['/usr/sbin/qemu-ga', '-m', 'virtio-serial', '-p', QGA_PORT, '-t', '/run/qemu-ga'];
   if (blockedRpcs.length > 0) qga.push('-b', blockedRpcs.join(','));
   return `#!/bin/sh
-if [ -s ${HOST_KEY} ]; then
+if ${SSHD_CONFIGURED}; then
   i=0
   while [ $i -lt 100 ] && ! grep -q '^ *[0-9]*: 00000000:0016 00000000:0000 0A ' /proc/net/tcp; do
     sleep 0.1
@@ -95,6 +113,18 @@ fi
 exec ${qga.join(' ')}
 `;
 }
+
+/**
+ * sshd under busybox init (respawned when it exits, at most once a second): with psm's config
+ * once psm prepared the clone, so the identity psm installed survives reboots and reverts, else
+ * with the image's. psm restarts it by killing the listener (pid file); init starts it again.
+ */
+export const START_SSHD_SCRIPT = `#!/bin/sh
+if [ -s ${PSM_SSHD_CONFIG} ]; then
+  exec /usr/sbin/sshd -D -e -f ${PSM_SSHD_CONFIG}
+fi
+exec /usr/sbin/sshd -D -e
+`;
 
 /** Run by busybox init on poweroff/reboot, before it kills what is left and halts. */
 export const SHUTDOWN_SCRIPT = `#!/bin/sh

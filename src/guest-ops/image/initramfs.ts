@@ -7,6 +7,7 @@ import {
   initScript,
   startAgentScript,
   POWER_BUTTON_SCRIPT,
+  START_SSHD_SCRIPT,
   SHUTDOWN_COMMAND,
   SHUTDOWN_SCRIPT,
   UDHCPC_SCRIPT,
@@ -70,6 +71,7 @@ export async function buildInitramfs(parts: InitramfsParts): Promise<Buffer> {
   text('init', 0o755, initScript());
   text('etc/psm/shutdown', 0o755, SHUTDOWN_SCRIPT);
   text('etc/psm/start-agent', 0o755, startAgentScript(parts.blockedRpcs));
+  text('etc/psm/start-sshd', 0o755, START_SSHD_SCRIPT);
   text('sbin/shutdown', 0o755, SHUTDOWN_COMMAND);
   text('etc/acpi/PWRF/00000080', 0o755, POWER_BUTTON_SCRIPT);
   text('usr/share/udhcpc/default.script', 0o755, UDHCPC_SCRIPT);

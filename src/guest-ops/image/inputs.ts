@@ -8,6 +8,7 @@ import {
   initScript,
   startAgentScript,
   POWER_BUTTON_SCRIPT,
+  START_SSHD_SCRIPT,
   SHUTDOWN_COMMAND,
   SHUTDOWN_SCRIPT,
   UDHCPC_SCRIPT,
@@ -63,6 +64,7 @@ export async function collectInputs(signal?: AbortSignal): Promise<Result<BuildI
   const texts = [
     initScript(),
     startAgentScript(blocked.value),
+    START_SSHD_SCRIPT,
     SHUTDOWN_SCRIPT,
     SHUTDOWN_COMMAND,
     POWER_BUTTON_SCRIPT,

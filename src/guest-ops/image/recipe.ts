@@ -5,7 +5,7 @@
  */
 
 /** Bump when the build's output changes in a way the inputs below do not capture. */
-export const RECIPE_VERSION = '3';
+export const RECIPE_VERSION = '4';
 
 /** The metapackage whose dependency names the kernel to use. */
 export const KERNEL_METAPACKAGE = 'linux-image-amd64';
@@ -15,6 +15,17 @@ export const GUEST_UID = 1000;
 export const GUEST_HOSTNAME = 'psm-worker';
 export const QGA_PORT_NAME = 'org.qemu.guest_agent.0';
 export const KERNEL_APPEND = 'console=ttyS0 quiet';
+
+/**
+ * The sshd_config psm installs when it prepares a clone (psm/host-keys/sshd-config.ts writes it):
+ * when present, the image starts sshd with it and makes no host key of its own.
+ */
+export const PSM_SSHD_CONFIG = '/persist/etc/ssh/sshd_config.psm';
+/**
+ * psm's gate directory on workers (psm/policy DEFAULT_GATE_DIR, checked equal by a unit test).
+ * The image links it to /persist, so the gates psm installs survive reboots like the keys do.
+ */
+export const GATE_DIR = '/usr/local/libexec/psm';
 
 /** Size of the per-clone /persist disk (sparse: the qcow2 base holds only what is written). */
 export const PERSIST_DISK_MIB = 256;

@@ -1,5 +1,5 @@
 import { AUTHORIZED_KEYS_DIR } from '../../guest-ops/image/guest-etc.js';
-import { GUEST_USER } from '../../guest-ops/image/recipe.js';
+import { GUEST_USER, PSM_SSHD_CONFIG } from '../../guest-ops/image/recipe.js';
 import { WORKER_SSHD_SETTINGS } from '../worker-sshd-settings.js';
 
 /**
@@ -9,7 +9,7 @@ import { WORKER_SSHD_SETTINGS } from '../worker-sshd-settings.js';
  * The hardening lines are the login settings below plus every setting `psm policy explain`
  * relies on (WORKER_SSHD_SETTINGS), so what explain promises is what the worker's sshd enforces.
  */
-export const PSM_SSHD_CONFIG_PATH = '/persist/etc/ssh/sshd_config.psm';
+export const PSM_SSHD_CONFIG_PATH = PSM_SSHD_CONFIG;
 export const PSM_HOST_KEY_DIR = '/persist/etc/ssh';
 
 /** Each setting with the value psm requires; `sshd -T` prints them with these lowercase names. */
