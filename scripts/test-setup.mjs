@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Set-up that `npm test` runs first (npm's `pretest`), so the README's one test command works on a
 // fresh Debian 12 machine: the Debian packages the real-part tests use, a fresh build of dist/,
-// and the worker VM image (built once into .cache/, reused afterwards).
+// the worker VM image and the vSphere simulator (both built once into .cache/, reused afterwards).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { buildVcsim } from './vcsim-build.mjs';
 
 const DEBIAN_PACKAGES = {
   // program that must exist -> Debian package that provides it
@@ -21,6 +22,9 @@ const DEBIAN_PACKAGES = {
   '/usr/bin/xz': 'xz-utils',
   // service names in permitopen/permitlisten (sshd and psm both read /etc/services)
   '/etc/services': 'netbase',
+  // the vSphere driver's tests: govmomi's simulator, built from Debian's Go sources (GOPATH mode)
+  '/usr/bin/go': 'golang-go',
+  '/usr/share/gocode/src/github.com/vmware/govmomi/simulator/simulator.go': 'golang-github-vmware-govmomi-dev',
 };
 
 function run(file, args) {
@@ -60,3 +64,7 @@ run(process.execPath, [
   '--cache',
   '.cache/worker-image-cache',
 ]);
+
+// govmomi's vCenter simulator with psm's fixture (test/helpers/vcsim/), for the vSphere driver's
+// tests: built into .cache/vcsim (or $PSM_VCSIM) when its sources or Go changed, else reused.
+buildVcsim(process.env.PSM_VCSIM ?? '.cache/vcsim/psm-vcsim');
