@@ -21,6 +21,7 @@ import {
   type PrepareWorkerInput,
 } from './types.js';
 import {
+  readWorkerRecord,
   removeWorkerRecord,
   workerRecordPath,
   writeWorkerRecord,
@@ -29,6 +30,13 @@ import {
 } from './worker-record.js';
 
 type Endpoint = { readonly host: string; readonly port: number };
+interface Checked {
+  readonly endpoint: Endpoint;
+  readonly survey: IdentityFiles;
+  readonly keyPaths: readonly string[];
+  readonly keys: readonly PublicKey[];
+  readonly config: string;
+}
 type Step<T> = Promise<Result<T, PrepareFailure>>;
 
 /**
@@ -107,9 +115,22 @@ class PrepareRun {
   }
 
   async all(): Step<Omit<PrepareOutcome, 'guestOperations'>> {
-    const { worker, input, layout, ops } = this;
+    const { worker, input } = this;
+    const earlier = await readWorkerRecord(input.location, worker.name);
     const unrecorded = await this.step('unrecord', () => removeWorkerRecord(input.location, worker.name));
     if (!unrecorded.ok) return unrecorded;
+    const checked = await this.untilChecked();
+    if (!checked.ok) {
+      // Nothing was switched: the guest presents what it did, so an earlier record is true again.
+      if (earlier.ok) await writeWorkerRecord(input.location, earlier.value);
+      return checked;
+    }
+    return this.fromSwitch(checked.value);
+  }
+
+  /** The steps that change nothing sshd uses: on failure the old sshd and its keys are as they were. */
+  private async untilChecked(): Step<Checked> {
+    const { worker, input, layout, ops } = this;
     const endpoint = await this.step('start', () => this.start());
     if (!endpoint.ok) return endpoint;
     const survey = await this.step('survey', () => listIdentityFiles(worker, layout, ops));
@@ -117,48 +138,48 @@ class PrepareRun {
     const generated = await this.step('generate', async () => ok(this.generate()));
     if (!generated.ok) return generated;
     const keyPaths = this.pairs.map((pair) => psmKeyPath(layout, pair.algorithm, this.generation));
-    const installed = await this.step('install-keys', () => installKeys(worker, this.pairs, keyPaths, ops));
-    if (!installed.ok) return installed;
-    const keys = await this.step('read-back', () => readBackKeys(worker, this.pairs, keyPaths, ops));
-    if (!keys.ok) return keys;
     const config = renderWorkerSshdConfig({
       hostKeyPaths: keyPaths,
       ...(input.sshdConfigExtra === undefined ? {} : { extra: input.sshdConfigExtra }),
     });
-    const checkedConfig = await this.step('check-config', async () => {
-      const check = await checkConfigInGuest(worker, layout, config, keyPaths, ops);
-      // Nothing was switched: this run's files go, the old sshd and its keys stay as they were.
-      if (!check.ok)
-        await removeGuestFiles(
-          worker,
-          layout,
-          [...keyPaths.flatMap((p) => [p, `${p}.pub`]), `${layout.sshdConfig}.new`],
-          ops,
-        );
-      return check;
-    });
-    if (!checkedConfig.ok) return checkedConfig;
+    const installed = await this.step('install-keys', () => installKeys(worker, this.pairs, keyPaths, ops));
+    const keys = installed.ok
+      ? await this.step('read-back', () => readBackKeys(worker, this.pairs, keyPaths, ops))
+      : installed;
+    const checkedConfig = keys.ok
+      ? await this.step('check-config', () => checkConfigInGuest(worker, layout, config, keyPaths, ops))
+      : keys;
+    if (!checkedConfig.ok || !keys.ok) {
+      // This run's files go; what sshd runs with is untouched.
+      const ours = [...keyPaths.flatMap((p) => [p, `${p}.pub`]), `${layout.sshdConfig}.new`];
+      await removeGuestFiles(worker, layout, ours, ops);
+      return keys.ok ? (checkedConfig as Result<never, PrepareFailure>) : keys;
+    }
+    return ok({ endpoint: endpoint.value, survey: survey.value, keyPaths, keys: keys.value, config });
+  }
+
+  private async fromSwitch(checked: Checked): Step<Omit<PrepareOutcome, 'guestOperations'>> {
+    const { worker, input, layout, ops } = this;
+    const { endpoint, survey, keyPaths, keys, config } = checked;
+    const switched = await this.step('switch-sshd', () => this.switchSshd(endpoint, keys, survey));
+    if (!switched.ok) return switched;
     const gates = await this.step('install-gates', () => installGates(worker, layout, input.policies, ops));
     if (!gates.ok) return gates;
-    const switched = await this.step('switch-sshd', () =>
-      this.switchSshd(endpoint.value, keys.value, survey.value),
-    );
-    if (!switched.ok) return switched;
     const removed = await this.step('reset-identity', () =>
-      resetIdentity(worker, layout, survey.value, keyPaths, ops),
+      resetIdentity(worker, layout, survey, keyPaths, ops),
     );
     if (!removed.ok) return removed;
     const address = await this.step('renew-address', () => this.renewAddress());
     if (!address.ok) return address;
-    const pins = keys.value.map((key) => ({ type: key.type, base64: key.base64 }));
+    const pins = keys.map((key) => ({ type: key.type, base64: key.base64 }));
     const pinned = await this.step('pin', async () => {
-      const done = await pinWorker(input.location, { worker: worker.name, ...endpoint.value }, pins, {
+      const done = await pinWorker(input.location, { worker: worker.name, ...endpoint }, pins, {
         hashNames: input.hashKnownHosts === true,
       });
       return done.ok ? done : err(fromHostKeys(done.error));
     });
     if (!pinned.ok) return pinned;
-    const verified = await this.step('verify', () => this.verifyPins(endpoint.value));
+    const verified = await this.step('verify', () => this.verifyPins(endpoint));
     if (!verified.ok) return verified;
     const snapshot = await this.step('snapshot', async () => {
       const taken = await worker.takeSnapshot(CLEAN_SNAPSHOT, ops);
@@ -166,8 +187,8 @@ class PrepareRun {
     });
     if (!snapshot.ok) return snapshot;
     const identity: WorkerIdentity = {
-      ssh: endpoint.value,
-      hostKeys: keys.value.map((key) => ({
+      ssh: endpoint,
+      hostKeys: keys.map((key) => ({
         type: key.type,
         fingerprint: key.fingerprint,
         publicKey: `${key.type} ${key.base64}`,

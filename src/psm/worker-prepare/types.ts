@@ -25,10 +25,10 @@ export const PREPARE_STEPS = [
   'read-back',
   /** psm's sshd_config under a temporary name, checked by the guest's sshd (`sshd -T`). */
   'check-config',
-  /** Each policy's gate at its path, root 0755. */
-  'install-gates',
   /** Config renamed into place, listener restarted, psm's keys presented. */
   'switch-sshd',
+  /** Each policy's gate at its path, root 0755. */
+  'install-gates',
   /** Every other host key file, machine-id and DHCP lease removed (after the switch). */
   'reset-identity',
   /** A fresh DHCP lease and the guest's address. */
