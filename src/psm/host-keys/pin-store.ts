@@ -81,6 +81,29 @@ function names(target: PinTarget): Result<string[], HostKeyError> {
   return ok([byName.value, byAddress.value]);
 }
 
+/**
+ * Which lines are the worker's: those naming it or the address given, and every line holding a
+ * key pinned under its name (so the `[host]:port` of an earlier boot goes with it, even hashed).
+ * Keys are made fresh for each prepare, so a key names one worker only.
+ */
+function workerLines(
+  lines: readonly KnownHostsEntryLine[],
+  lookups: readonly string[],
+): (line: KnownHostsEntryLine) => boolean {
+  const [workerName] = lookups;
+  const earlier = new Set(
+    lines.flatMap(({ entry }) =>
+      entry !== null && workerName !== undefined && entryNames(entry, workerName)
+        ? [Buffer.from(entry.key.blob).toString('base64')]
+        : [],
+    ),
+  );
+  return ({ entry }) =>
+    entry !== null &&
+    (lookups.some((name) => entryNames(entry, name)) ||
+      earlier.has(Buffer.from(entry.key.blob).toString('base64')));
+}
+
 function entryNames(entry: KnownHostsEntry, name: string): boolean {
   return entry.hosts.kind === 'hashed'
     ? hashedHostMatches(name, entry.hosts.hashed)
@@ -112,9 +135,8 @@ export async function pinWorker(
   const path = knownHostsPath(location);
   const existing = await readPins(path);
   if (!existing.ok) return existing;
-  const kept = existing.value
-    .filter(({ entry }) => entry === null || !lookups.value.some((name) => entryNames(entry, name)))
-    .map(({ text }) => text);
+  const isWorkers = workerLines(existing.value, lookups.value);
+  const kept = existing.value.filter((line) => !isWorkers(line)).map(({ text }) => text);
   const added = lookups.value.flatMap((name) =>
     keys.map((key) => {
       const field = options.hashNames ? serializeHashedHost(hashHostName(name, randomSalt())) : name;
@@ -124,18 +146,23 @@ export async function pinWorker(
   return rewrite(path, [...kept, ...added]);
 }
 
-/** Removes every pin of the worker; NOT_PINNED when there was none. */
+/**
+ * Removes every pin of the worker (its name, the address given if any, and every line with a key
+ * pinned under its name); NOT_PINNED when there was none.
+ */
 export async function unpinWorker(
   location: string,
-  target: PinTarget,
+  target: { readonly worker: string; readonly host?: string; readonly port?: number },
 ): Promise<Result<number, HostKeyError>> {
-  const lookups = names(target);
+  const lookups =
+    target.host === undefined || target.port === undefined
+      ? nameOnly(target.worker)
+      : names({ worker: target.worker, host: target.host, port: target.port });
   if (!lookups.ok) return lookups;
   const path = knownHostsPath(location);
   const existing = await readPins(path);
   if (!existing.ok) return existing;
-  const matches = ({ entry }: KnownHostsEntryLine): boolean =>
-    entry !== null && lookups.value.some((name) => entryNames(entry, name));
+  const matches = workerLines(existing.value, lookups.value);
   const removed = existing.value.filter(matches).length;
   if (removed === 0) return hostKeyError('NOT_PINNED', `no pin for ${target.worker} in ${path}`);
   const written = await rewrite(
@@ -143,6 +170,13 @@ export async function unpinWorker(
     existing.value.filter((line) => !matches(line)).map(({ text }) => text),
   );
   return written.ok ? ok(removed) : written;
+}
+
+function nameOnly(worker: string): Result<string[], HostKeyError> {
+  const name = lookupName(worker);
+  return name.ok
+    ? ok([name.value])
+    : hostKeyError('BAD_WORKER_NAME', `"${worker.slice(0, 64)}" cannot be a known_hosts name`);
 }
 
 /** The keys pinned under the worker's name (what a verifier accepts, and nothing else). */
