@@ -97,9 +97,10 @@ export class Pool {
       signal: this.abort.signal,
       onReady: () => this.waiters.wake(1),
       onGone: () => this.fill(),
+      onBuilt: (built) => this.supply.built(built),
     });
     this.supply = new Supply(this.store, this.settings, this.now, (name) =>
-      this.tasks.track(this.ops.build(name).then((built) => this.afterBuild(built))),
+      this.tasks.track(this.ops.build(name)),
     );
     this.supply.onRetry = () => this.fill();
   }
@@ -261,11 +262,6 @@ export class Pool {
 
   private assignment(row: WorkerRow, app: string, job: string, warm: boolean): Assignment {
     return { app, job, worker: row.name, ssh: row.ssh, hostKeys: row.hostKeys, warm };
-  }
-
-  private afterBuild(built: boolean): void {
-    this.supply.built(built);
-    if (!built) this.fill();
   }
 
   /** Starts the clones that are missing; returns how many. */

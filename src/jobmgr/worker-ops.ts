@@ -21,6 +21,8 @@ export interface WorkerOpsContext {
   readonly onReady: () => void;
   /** A worker row went away or failed (refill). */
   readonly onGone: () => void;
+  /** A build or re-preparation ended (before the refill a failure triggers, so its back-off applies). */
+  readonly onBuilt: (ok: boolean) => void;
 }
 
 /**
@@ -60,7 +62,7 @@ export class WorkerOps {
   /** cloning -> booting -> preparing -> ready; false when the worker failed on the way. */
   async build(name: string): Promise<boolean> {
     const cloned = await this.call('clone', name, () => this.c.lifecycle.clone(name, this.options));
-    if (!cloned.ok) return this.discard(name, cloned.error);
+    if (!cloned.ok) return this.buildFailed(name, cloned.error);
     if (!this.c.store.transition(name, ['cloning'], 'booting', this.c.now())) return false;
     return this.bootAndPrepare(name);
   }
@@ -68,14 +70,15 @@ export class WorkerOps {
   /** booting -> preparing -> ready: also how reconcile finishes a half-prepared worker. */
   async bootAndPrepare(name: string): Promise<boolean> {
     const booted = await this.call('boot', name, () => this.c.lifecycle.boot(name, this.options));
-    if (!booted.ok) return this.discard(name, booted.error);
+    if (!booted.ok) return this.buildFailed(name, booted.error);
     if (!this.c.store.transition(name, ['booting'], 'preparing', this.c.now())) return false;
     const prepared: Result<PreparedWorker, LifecycleError> = await this.call('prepare', name, () =>
       this.c.lifecycle.prepare(name, this.options),
     );
-    if (!prepared.ok) return this.discard(name, prepared.error);
+    if (!prepared.ok) return this.buildFailed(name, prepared.error);
     if (!this.c.store.markPrepared(name, prepared.value, this.c.now())) return false;
     this.c.log.info('worker ready', { worker: name, ssh: prepared.value.ssh });
+    this.c.onBuilt(true);
     this.c.onReady();
     return true;
   }
@@ -108,6 +111,11 @@ export class WorkerOps {
       this.c.onReady();
     }
     return ok(undefined);
+  }
+
+  private buildFailed(name: string, cause: LifecycleError): Promise<false> {
+    this.c.onBuilt(false);
+    return this.discard(name, cause);
   }
 
   /** failed, then destroyed and its row removed (the pool refills); always false, for build's callers. */
