@@ -18,6 +18,8 @@ export type JobMgrErrorCode =
   | 'POOL_EXHAUSTED'
   /** The pool is draining or the daemon is shutting down: no new assignments. */
   | 'POOL_CLOSED'
+  /** The application is ending: its worker is being reverted (reserve again once it is gone). */
+  | 'APP_ENDING'
   /** No application of that ID holds a worker here. */
   | 'APP_NOT_FOUND'
   /** The application has no job of that ID. */
@@ -60,6 +62,7 @@ export function jobMgrErrorCategory(code: JobMgrErrorCode): ErrorCategory {
       return 'unreadable';
     case 'POOL_EXHAUSTED':
     case 'POOL_CLOSED':
+    case 'APP_ENDING':
       return 'refused';
     case 'LIFECYCLE_FAILED':
       return 'outside';
