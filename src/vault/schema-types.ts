@@ -52,6 +52,8 @@ export interface VirtualConf {
     readonly cleanSnapshot: string;
     readonly guestUser: string;
     readonly hasGuestPassword: boolean;
+    /** The address the workers see the admin VM at (the admin policy's `from` must include it). */
+    readonly adminAddress: string;
   };
   readonly paths: { readonly keys: string; readonly policies: string; readonly state: string };
   /** Every sealed value by path ("hypervisor.password", "worker.guest_password", "secrets.NAME"). */

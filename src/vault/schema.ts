@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { err, ok, type Result } from '../common/result.js';
 import { vaultError, type VaultError, type VaultErrorCode } from './errors.js';
@@ -16,7 +17,7 @@ const TABLE_KEYS: Record<string, readonly string[]> = {
   storage: ['dir', 'datastore'],
   qemu: ['image_dir', 'memory_mib', 'accel', 'network', 'bridge'],
   pool: ['max_vms', 'keep_free', 'clone_at_start'],
-  worker: ['name_prefix', 'template', 'clean_snapshot', 'guest_user', 'guest_password'],
+  worker: ['name_prefix', 'template', 'clean_snapshot', 'guest_user', 'guest_password', 'admin_address'],
   paths: ['keys', 'policies', 'state'],
   secrets: [],
 };
@@ -189,6 +190,7 @@ function readConf(r: Reader, file: string, location: string): VirtualConf {
     cleanSnapshot: r.string('worker.clean_snapshot', false) ?? 'clean',
     guestUser: r.string('worker.guest_user', true, /^[a-z_][a-z0-9_-]{0,31}$/),
     hasGuestPassword: r.sealed('worker.guest_password', sealed),
+    adminAddress: adminAddress(r, kind === 'qemu' && network === 'user'),
   };
   const paths = {
     keys: r.absolutePath('paths.keys', true),
@@ -200,6 +202,20 @@ function readConf(r: Reader, file: string, location: string): VirtualConf {
     r.sealed(`secrets.${name}`, sealed);
   }
   return { file, location, vault, hypervisor, storage, qemu, pool, worker, paths, sealed };
+}
+
+/**
+ * Where the workers see the admin VM's SSH connections come from: the admin policy's `from` must
+ * include it (key exchange refuses otherwise). Under QEMU user networking every connection into
+ * a guest comes from the slirp gateway, 10.0.2.2, so that is the default there; elsewhere it
+ * depends on the network and must be set.
+ */
+export const QEMU_USER_ADMIN_ADDRESS = '10.0.2.2';
+
+function adminAddress(r: Reader, userNetworking: boolean): string {
+  const value = r.string('worker.admin_address', !userNetworking) ?? QEMU_USER_ADMIN_ADDRESS;
+  if (isIP(value) === 0) r.fail('worker.admin_address', 'must be an IPv4 or IPv6 address');
+  return value;
 }
 
 /** Validates a parsed virtual.conf against the schema; errors carry file:line. */

@@ -1,6 +1,7 @@
 import type { KdfParams } from './master-key.js';
 import type { HypervisorKind } from './schema-types.js';
 import type { Layout } from './layout.js';
+import { QEMU_USER_ADMIN_ADDRESS } from './schema.js';
 
 /** What `psm init` (and --import-legacy) writes into a new virtual.conf. */
 export interface ConfigSeed {
@@ -20,6 +21,7 @@ export interface ConfigSeed {
   readonly template?: string;
   readonly cleanSnapshot?: string;
   readonly guestUser?: string;
+  readonly adminAddress?: string;
 }
 
 /** A TOML basic string: quotes, backslashes and control characters escaped. */
@@ -110,6 +112,11 @@ export function renderConfig(seed: ConfigSeed, layout: Layout): string {
     ...line('clean_snapshot', seed.cleanSnapshot ?? 'clean'),
     ...line('guest_user', seed.guestUser ?? 'popc'),
     ...sealedLine(seed, 'worker.guest_password', 'psm vault set worker.guest_password'),
+    '# where the workers see the admin VM connect from: policies/admin.yaml `from` must include it',
+    `admin_address = "${seed.adminAddress ?? (qemu ? QEMU_USER_ADMIN_ADDRESS : '192.0.2.1')}"`,
+    ...(qemu
+      ? ['# (10.0.2.2 is the QEMU user-network gateway every connection into a worker comes from)']
+      : ["# CHANGE this placeholder to the admin VM address on the workers' network"]),
     '',
     '[paths]',
     ...line('keys', layout.keysDir),
