@@ -23,8 +23,14 @@ export type GuestOpsErrorCode =
   | 'WORKER_RUNNING'
   /** A host program (qemu-img, qemu-system-*) failed, or the hypervisor refused the request. */
   | 'HYPERVISOR_FAILED'
-  /** The hypervisor's control channel (QMP) sent something psm does not understand. */
+  /** The hypervisor's control channel (QMP, SOAP) sent something psm does not understand. */
   | 'HYPERVISOR_PROTOCOL'
+  /** The hypervisor refused psm's login (wrong user name or password, or no such user). */
+  | 'HYPERVISOR_AUTH'
+  /** The hypervisor's TLS certificate does not match the pin in virtual.conf. */
+  | 'HYPERVISOR_TLS'
+  /** strict_role is on and the hypervisor session holds privileges beyond psm's role. */
+  | 'ROLE_TOO_BROAD'
   /** The guest agent did not answer in time (hung, paused, or not started yet). */
   | 'AGENT_TIMEOUT'
   /** The guest agent's channel could not be opened or was closed under us. */
@@ -87,7 +93,11 @@ export function guestOpsErrorCategory(code: GuestOpsErrorCode): ErrorCategory {
     case 'WORKER_BUSY':
     case 'WORKER_RUNNING':
     case 'WORKER_NOT_RUNNING':
+    case 'HYPERVISOR_TLS':
+    case 'ROLE_TOO_BROAD':
       return 'refused';
+    case 'HYPERVISOR_AUTH':
+      return 'auth';
     case 'HYPERVISOR_FAILED':
     case 'HYPERVISOR_PROTOCOL':
     case 'AGENT_TIMEOUT':

@@ -7,9 +7,9 @@ import type { GuestOpsError } from './errors.js';
  * (PowerOn, WaitForToolsInGuest, ReadVariable "ip", CopyFileFromHostToGuest, RunProgramInGuest)
  * plus the lifecycle around it (linked clone, clean snapshot, revert, power off, destroy).
  *
- * Drivers: `qemu/` (QEMU + qemu-ga, the default). A vSphere driver implements the same two
- * interfaces with VMware Tools guest operations; the contract suite in test/contract/ is written
- * against these interfaces only.
+ * Drivers: `qemu/` (QEMU + qemu-ga, the default) and `vsphere/` (the vSphere Web Services API:
+ * linked clones, snapshots and VMware Tools guest operations); the contract suite in
+ * test/contract/ is written against these interfaces only.
  *
  * Every method is async, takes `OpOptions` (timeout + AbortSignal) and returns a Result with a
  * coded error; nothing throws except on a bug in psm.
@@ -38,6 +38,14 @@ export type WorkerTemplate =
   | {
       readonly kind: 'disk';
       readonly bootDisk: string;
+      readonly dhcpRenew?: GuestCommand;
+    }
+  /** A vSphere VM and its snapshot: workers are linked clones of that snapshot. */
+  | {
+      readonly kind: 'vsphere';
+      /** Inventory path of the source VM (`DC0/vm/psm-template`). */
+      readonly vm: string;
+      readonly snapshot: string;
       readonly dhcpRenew?: GuestCommand;
     };
 

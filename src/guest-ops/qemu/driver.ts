@@ -126,7 +126,10 @@ export class QemuDriver implements GuestOpsDriver {
 }
 
 /** Absolute, comma-free paths to regular files; QEMU gets them verbatim. */
-async function checkTemplate(template: WorkerTemplate): Promise<Result<WorkerTemplate, GuestOpsError>> {
+type QemuTemplate = Exclude<WorkerTemplate, { readonly kind: 'vsphere' }>;
+
+async function checkTemplate(template: WorkerTemplate): Promise<Result<QemuTemplate, GuestOpsError>> {
+  if (template.kind === 'vsphere') return fail('TEMPLATE_INVALID', 'a vSphere template cannot boot under QEMU');
   const files =
     template.kind === 'kernel' ? [template.kernel, template.initrd, template.baseDisk] : [template.bootDisk];
   const absolute = files.map((f) => resolve(f));

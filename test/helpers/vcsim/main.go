@@ -49,12 +49,15 @@ import (
 type login struct {
 	User     string `json:"user"`
 	Password string `json:"password"`
+	// Privileges, when given, are what the user holds (psm's role); else the user is an admin.
+	Privileges []string `json:"privileges"`
 }
 
 type ready struct {
-	URL         string `json:"url"`
-	Certificate string `json:"certificate"`
-	SHA256      string `json:"sha256"`
+	URL         string   `json:"url"`
+	Certificate string   `json:"certificate"`
+	SHA256      string   `json:"sha256"`
+	Datastores  []string `json:"datastores"`
 }
 
 func main() {
@@ -101,12 +104,16 @@ func main() {
 
 	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(creds.User, creds.Password)}
+	privileges := creds.Privileges
 	creds = login{}
 
 	if err := addFixture(model.Service); err != nil {
 		log.Fatal(err)
 	}
 	installTools(simulator.Map)
+	if len(privileges) > 0 {
+		installRole(simulator.Map, privileges)
+	}
 
 	server := model.Service.NewServer()
 	defer server.Close()
@@ -122,6 +129,7 @@ func main() {
 		URL:         u.String(),
 		Certificate: filepath.Join(*dir, "cert.pem"),
 		SHA256:      strings.Join(hexes, ":"),
+		Datastores:  datastorePaths(simulator.Map),
 	})
 	fmt.Println(string(out))
 

@@ -1,0 +1,123 @@
+/**
+ * govmomi's vCenter simulator (test/helpers/vcsim/, built by `npm test`'s set-up into
+ * .cache/vcsim/psm-vcsim or $PSM_VCSIM) as a child process on 127.0.0.1: one per test file.
+ * The login it accepts goes in on its stdin, never argv or the environment; closing stdin stops
+ * it. Its certificate is fresh per start, so tests pin exactly this run's server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Deadline } from '../../src/guest-ops/wire/deadline.js';
+import { SoapClient } from '../../src/guest-ops/vsphere/soap-client.js';
+import type { VsphereDriverSettings } from '../../src/guest-ops/vsphere/index.js';
+import { makeTempDir } from './temp-dir.js';
+
+export const VCSIM_BINARY = resolve(process.env.PSM_VCSIM ?? '.cache/vcsim/psm-vcsim');
+const START_MS = 30_000;
+
+export interface Vcsim {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  readonly caPem: string;
+  readonly sha256: string;
+  readonly user: string;
+  /** A fresh random password for this run (the tests' copy; the driver gets its own bytes). */
+  readonly password: Buffer;
+  readonly datastores: readonly string[];
+  readonly pid: number;
+  /** The directory holding cert.pem and the simulator's datastore (its TMPDIR). */
+  readonly dir: string;
+  settings(overrides?: Partial<VsphereDriverSettings>): VsphereDriverSettings;
+  /** A SoapClient logged in as the test user, for what only the hypervisor side does. */
+  admin(): Promise<SoapClient>;
+  stop(): Promise<void>;
+}
+
+export interface VcsimOptions {
+  /** What the simulated user holds (psm's role, say); default: Admin. */
+  readonly privileges?: readonly string[];
+}
+
+export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
+  if (!existsSync(VCSIM_BINARY))
+    throw new Error(`no simulator at ${VCSIM_BINARY}: run npm test's set-up (node scripts/test-setup.mjs)`);
+  const temp = await makeTempDir('vcsim');
+  const user = 'psm-test';
+  const password = Buffer.from(`pw-${randomBytes(18).toString('base64url')}`);
+  const child: ChildProcess = spawn(VCSIM_BINARY, ['-dir', temp.path, '-listen', '127.0.0.1:0'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: temp.path, HOME: temp.path },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 20_000) stderr += chunk.toString('utf8');
+  });
+  child.stdin?.write(
+    `${JSON.stringify({ user, password: password.toString('utf8'), ...(options.privileges ? { privileges: options.privileges } : {}) })}\n`,
+  );
+  const ready = await new Promise<{ url: string; certificate: string; sha256: string; datastores: string[] }>(
+    (done, failed) => {
+      const timer = setTimeout(() => failed(new Error(`vcsim did not start: ${stderr}`)), START_MS);
+      const lines = createInterface({ input: child.stdout! });
+      lines.once('line', (line) => {
+        clearTimeout(timer);
+        done(JSON.parse(line) as { url: string; certificate: string; sha256: string; datastores: string[] });
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        failed(new Error(`vcsim exited (${code}): ${stderr}`));
+      });
+    },
+  );
+  const url = new URL(ready.url);
+  const caPem = readFileSync(ready.certificate, 'utf8');
+  const base: Omit<VsphereDriverSettings, 'credentials'> = {
+    endpoint: {
+      host: url.hostname,
+      port: Number(url.port),
+      pin: { kind: 'sha256', thumbprint: ready.sha256 },
+    },
+    folder: 'DC0/vm',
+    strictRole: false,
+  };
+  const settings = (overrides: Partial<VsphereDriverSettings> = {}): VsphereDriverSettings => ({
+    ...base,
+    credentials: async () => ({ ok: true, value: { username: user, password: Buffer.from(password) } }),
+    ...overrides,
+  });
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  return {
+    host: url.hostname,
+    port: Number(url.port),
+    url: ready.url,
+    caPem,
+    sha256: ready.sha256,
+    user,
+    password,
+    datastores: ready.datastores,
+    pid: child.pid ?? -1,
+    dir: temp.path,
+    settings,
+    async admin() {
+      const client = new SoapClient(settings().endpoint, settings().credentials);
+      const connected = await client.connect(new Deadline(10_000));
+      if (!connected.ok) throw new Error(connected.error.message);
+      return client;
+    },
+    async stop() {
+      child.stdin?.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+      await temp.remove();
+    },
+  };
+}
+
+/** The template's files on the simulator's datastore, for fingerprints. */
+export function templateDirectory(sim: Vcsim): string {
+  return join(sim.datastores[0] ?? sim.dir, 'psm-template');
+}
