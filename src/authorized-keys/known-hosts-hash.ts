@@ -2,7 +2,7 @@
  * Hashed host names (`|1|<base64 salt>|<base64 HMAC-SHA1(salt, name)>`), as hostfile.c host_hash
  * writes them and match_maybe_hashed checks them. HMAC-SHA1 here is OpenSSH's format, not a choice.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeCanonicalBase64 } from '../common/base64.js';
 import { ok, type Result } from '../common/result.js';
 import { knownHostsError, type KnownHostsError } from './known-hosts-errors.js';
@@ -31,9 +31,9 @@ export function parseHashedHost(field: string, start = 0): Result<HashedHost, Kn
   if (parts.length !== 2) return bad('does not have exactly two |-separated parts after |1|');
   const salt = decodeCanonical(parts[0] ?? '', HASH_SALT_BYTES);
   if (salt === null) return bad('salt is not canonical base64 of 20 bytes');
-  const hash = decodeCanonical(parts[1] ?? '', HASH_BYTES);
-  if (hash === null) return bad('hash is not canonical base64 of 20 bytes');
-  return ok({ salt, hash });
+  const mac = decodeCanonical(parts[1] ?? '', HASH_BYTES);
+  if (mac === null) return bad('hash is not canonical base64 of 20 bytes');
+  return ok({ salt, hash: mac });
 }
 
 export function serializeHashedHost(hashed: HashedHost): string {
@@ -42,14 +42,55 @@ export function serializeHashedHost(hashed: HashedHost): string {
 
 /** HMAC-SHA1 keyed with the salt over the name exactly as given (callers lowercase first). */
 export function hashHostName(name: string, salt: Uint8Array): HashedHost {
-  if (salt.length !== HASH_SALT_BYTES) throw new Error(`salt must be ${HASH_SALT_BYTES} bytes`);
-  const hash = new Uint8Array(createHmac('sha1', salt).update(name, 'utf8').digest());
-  return { salt: Uint8Array.from(salt), hash };
+  const mac = new HostNameHmac(name).of(salt);
+  return { salt: Uint8Array.from(salt), hash: new Uint8Array(Buffer.from(mac, 'latin1')) };
 }
 
 export function hashedHostMatches(name: string, hashed: HashedHost): boolean {
-  const candidate = hashHostName(name, hashed.salt);
-  return timingSafeEqual(candidate.hash, hashed.hash);
+  return new HostNameHmac(name).matches(hashed);
+}
+
+const SHA1_BLOCK_BYTES = 64;
+const INNER_PAD = 0x36;
+const OUTER_PAD = 0x5c;
+
+/**
+ * HMAC-SHA1 (RFC 2104) of one host name under salt after salt: a lookup checks the name against
+ * every hashed line of a file, as ssh-keygen -F does. Spelled out over node:crypto's one-shot
+ * SHA-1 because createHmac sets up a new OpenSSL context for every line, which costs more than
+ * the two hashes; test/unit/known-hosts-hash.test.ts holds it to createHmac. Each instance owns
+ * its two pad blocks, so lookups never share state.
+ */
+export class HostNameHmac {
+  /** (salt ^ ipad) || name: the salt is 20 bytes, so the rest of the block stays ipad ^ 0. */
+  readonly #inner: Buffer;
+  /** (salt ^ opad) || inner hash. */
+  readonly #outer: Buffer;
+  readonly #mac = Buffer.alloc(HASH_BYTES);
+
+  constructor(name: string) {
+    const message = Buffer.from(name, 'utf8');
+    this.#inner = Buffer.alloc(SHA1_BLOCK_BYTES + message.length, INNER_PAD);
+    message.copy(this.#inner, SHA1_BLOCK_BYTES);
+    this.#outer = Buffer.alloc(SHA1_BLOCK_BYTES + HASH_BYTES, OUTER_PAD);
+  }
+
+  /** The HMAC as a latin1 ('binary') string of its 20 bytes. */
+  of(salt: Uint8Array): string {
+    if (salt.length !== HASH_SALT_BYTES) throw new Error(`salt must be ${HASH_SALT_BYTES} bytes`);
+    for (let i = 0; i < HASH_SALT_BYTES; i++) {
+      const byte = salt[i] as number;
+      this.#inner[i] = byte ^ INNER_PAD;
+      this.#outer[i] = byte ^ OUTER_PAD;
+    }
+    this.#outer.write(hash('sha1', this.#inner, 'binary'), SHA1_BLOCK_BYTES, 'latin1');
+    return hash('sha1', this.#outer, 'binary');
+  }
+
+  matches(hashed: HashedHost): boolean {
+    this.#mac.write(this.of(hashed.salt), 0, 'latin1');
+    return timingSafeEqual(this.#mac, hashed.hash);
+  }
 }
 
 /** Standard base64 with padding, accepted only if it re-encodes to the same text. */

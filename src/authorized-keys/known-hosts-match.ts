@@ -5,7 +5,7 @@
 import type { KnownHostsMarker, KnownHostsLine } from './known-hosts-line.js';
 import type { KnownHostsError } from './known-hosts-errors.js';
 import type { Result } from '../common/result.js';
-import { hashedHostMatches } from './known-hosts-hash.js';
+import { HostNameHmac } from './known-hosts-hash.js';
 import { globMatch, matchHostPatterns } from './known-hosts-pattern.js';
 import { keyTypeInfo } from './key-types.js';
 import { sha256Fingerprint, type PublicKey } from './public-key.js';
@@ -32,13 +32,14 @@ export interface KnownHostsMatch {
  */
 export function findHost(lines: readonly NumberedKnownHostsLine[], name: string): KnownHostsMatch[] {
   const matches: KnownHostsMatch[] = [];
+  const hmac = new HostNameHmac(name);
   for (const { line, result } of lines) {
     if (!result.ok || result.value.kind !== 'entry') continue;
     const entry = result.value;
     const hosts = entry.hosts;
     const hit =
       hosts.kind === 'hashed'
-        ? hashedHostMatches(name, hosts.hashed)
+        ? hmac.matches(hosts.hashed)
         : matchHostPatterns(name, hosts.patterns) === 'positive';
     if (hit) matches.push({ line, marker: entry.marker, hashed: hosts.kind === 'hashed', key: entry.key });
   }

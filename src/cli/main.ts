@@ -5,9 +5,14 @@ import { CliFailure } from './failure.js';
 import { Interrupt } from './interrupt.js';
 import { watchClosedOutput, type OutputWatch } from './closed-output.js';
 import { processIo, type CliIo } from './output.js';
-import { registrars } from './registrars.js';
+import { groupsFor } from './registrars.js';
 
-export function buildProgram(io: CliIo, interrupt: Interrupt = new Interrupt()): Command {
+/** The program with the command groups `args` (the arguments after `psm`) can reach. */
+export async function buildProgram(
+  io: CliIo,
+  interrupt: Interrupt = new Interrupt(),
+  args: readonly string[] = [],
+): Promise<Command> {
   const program = new Command('psm')
     .description('Security manager for virtualized POP-C++ grid nodes')
     .version(process.env.npm_package_version ?? '0.1.0')
@@ -21,6 +26,7 @@ export function buildProgram(io: CliIo, interrupt: Interrupt = new Interrupt()):
     // Each command gets everything after its name: `psm vm exec NAME PATH ARGS...` can then hand
     // the program's own options (`-a`, even `-V`) to the guest instead of psm reading them.
     .enablePositionalOptions();
+  const registrars = await Promise.all(groupsFor(args).map((group) => group.load()));
   for (const register of registrars) register(program, io, interrupt);
   for (const command of [program, ...allCommands(program)]) {
     // Every subcommand reports usage errors through main() instead of exiting the process itself.
@@ -56,10 +62,10 @@ export function optionName(flag: string): string {
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const output = watchClosedOutput(io);
   const interrupt = new Interrupt();
-  const program = buildProgram(io, interrupt);
   const json = argv.includes('--json');
   let code: number;
   try {
+    const program = await buildProgram(io, interrupt, argv.slice(2));
     await program.parseAsync([...argv]);
     code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (error) {

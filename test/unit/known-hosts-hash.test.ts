@@ -1,7 +1,10 @@
 /** Hashing like ssh-keygen -H, with an injected salt source so the output is exact. */
+import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   HASH_SALT_BYTES,
+  HostNameHmac,
   hashHostName,
   hashKnownHostsFile,
   lookupName,
@@ -85,6 +88,32 @@ describe('known_hosts hashing', () => {
       keptUnhashed: 0,
       alreadyHashed: 2,
     });
+  });
+});
+
+describe('HostNameHmac', () => {
+  it('is HMAC-SHA1 as node:crypto computes it, for any salt and name, salt after salt', () => {
+    const salt = fc.uint8Array({ minLength: HASH_SALT_BYTES, maxLength: HASH_SALT_BYTES });
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.array(salt, { maxLength: 8 }),
+        (name, salts) => {
+          const hmac = new HostNameHmac(name);
+          for (const s of salts) {
+            const expected = createHmac('sha1', s).update(name, 'utf8').digest();
+            expect(Buffer.from(hmac.of(s), 'latin1')).toEqual(expected);
+            expect(hmac.matches({ salt: s, hash: new Uint8Array(expected) })).toBe(true);
+            expected[0] = (expected[0] ?? 0) ^ 1;
+            expect(hmac.matches({ salt: s, hash: new Uint8Array(expected) })).toBe(false);
+          }
+        },
+      ),
+    );
+  });
+
+  it('refuses a salt that is not 20 bytes (a bug in the caller, not input)', () => {
+    expect(() => new HostNameHmac('a').of(new Uint8Array(randomBytes(19)))).toThrow();
   });
 });
 
