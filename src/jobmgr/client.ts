@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Agent } from 'node:http';
 import { err, ok, type Result } from '../common/result.js';
 import type { DaemonError } from './daemon/errors.js';
 
@@ -14,6 +14,8 @@ export interface DaemonAnswer {
 export interface ClientOptions {
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** A keep-alive agent for many requests (the stress test, the bench); default: one connection each. */
+  readonly agent?: Agent;
 }
 
 /**
@@ -47,6 +49,7 @@ export function callDaemon(
             ? {}
             : { 'content-type': 'application/json', 'content-length': payload.length },
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.agent ? { agent: options.agent } : {}),
       },
       (response) => {
         const chunks: Buffer[] = [];

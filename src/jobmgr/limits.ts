@@ -1,3 +1,5 @@
+import { POOL_LIMITS } from '../vault/schema.js';
+
 /**
  * The named limits of everything the job manager takes from outside (a request to the daemon, a
  * flag, a row read back from the state database). Checked before anything is allocated or stored.
@@ -23,8 +25,8 @@ export const DEFAULT_RESERVE_WAIT_MS = 60_000;
 export const MAX_RESERVE_WAIT_MS = 15 * 60_000;
 
 /** Pool settings: the same bounds as virtual.conf's schema. */
-export const MAX_POOL_VMS = 1000;
-export const MAX_IDLE_TIMEOUT_SECONDS = 30 * 24 * 3600;
+export const MAX_POOL_VMS = POOL_LIMITS.maxVms;
+export const MAX_IDLE_TIMEOUT_SECONDS = POOL_LIMITS.idleTimeoutSeconds;
 /** A failed clone is retried after this back-off, doubled per failure up to the maximum (ms). */
 export const FILL_RETRY_MIN_MS = 1_000;
 export const FILL_RETRY_MAX_MS = 5 * 60_000;

@@ -39,6 +39,8 @@ export class MemoryLifecycle implements WorkerLifecycle {
     destroy: 0,
   };
   private nextPort = 20_000;
+  /** The most workers that existed at once. */
+  peak = 0;
 
   constructor(private readonly options: MemoryLifecycleOptions = {}) {}
 
@@ -76,6 +78,7 @@ export class MemoryLifecycle implements WorkerLifecycle {
       (w) => {
         if (w !== undefined) return err({ code: 'WORKER_EXISTS', message: `worker ${name} already exists` });
         this.workers.set(name, { running: false, prepared: false, keys: new Map(), busy: false });
+        this.peak = Math.max(this.peak, this.workers.size);
         return ok(undefined);
       },
       options,

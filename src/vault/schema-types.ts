@@ -45,7 +45,15 @@ export interface VirtualConf {
         readonly bridge: string | undefined;
       }
     | undefined;
-  readonly pool: { readonly maxVms: number; readonly keepFree: number; readonly cloneAtStart: number };
+  readonly pool: {
+    readonly maxVms: number;
+    readonly keepFree: number;
+    readonly cloneAtStart: number;
+    /** An application with no job for this long is ended (seconds; 0: never). */
+    readonly idleTimeoutSeconds: number;
+    /** What ending an application does to its worker: back to the clean snapshot, or destroyed. */
+    readonly onAppEnd: 'revert' | 'destroy';
+  };
   readonly worker: {
     readonly namePrefix: string;
     readonly template: string;

@@ -9,14 +9,21 @@ import { lineOf, type LineIndex } from './toml-lines.js';
 
 /** Longest plain string value accepted anywhere in virtual.conf. */
 export const MAX_STRING = 4096;
-const MAX_VMS_LIMIT = 1000;
+/** The named limits of [pool]; the job manager checks its daemon flags against the same ones. */
+export const POOL_LIMITS = {
+  maxVms: 1000,
+  /** 30 days: an application idle longer is surely gone. */
+  idleTimeoutSeconds: 30 * 24 * 3600,
+  defaultIdleTimeoutSeconds: 3600,
+} as const;
+export const ON_APP_END_CHOICES = ['revert', 'destroy'] as const;
 
 const TABLE_KEYS: Record<string, readonly string[]> = {
   vault: ['format', 'file_id', 'key_id', 'key_source', 'kdf_salt', 'kdf_opslimit', 'kdf_memlimit'],
   hypervisor: ['kind', 'uri', 'username', 'password'],
   storage: ['dir', 'datastore'],
   qemu: ['image_dir', 'memory_mib', 'accel', 'network', 'bridge'],
-  pool: ['max_vms', 'keep_free', 'clone_at_start'],
+  pool: ['max_vms', 'keep_free', 'clone_at_start', 'idle_timeout', 'on_app_end'],
   worker: ['name_prefix', 'template', 'clean_snapshot', 'guest_user', 'guest_password', 'admin_address'],
   paths: ['keys', 'policies', 'state'],
   secrets: [],
@@ -178,11 +185,18 @@ function readConf(r: Reader, file: string, location: string): VirtualConf {
           bridge: r.string('qemu.bridge', network === 'bridge', /^[A-Za-z0-9_.-]{1,15}$/),
         }
       : undefined;
-  const maxVms = r.integer('pool.max_vms', 1, MAX_VMS_LIMIT);
+  const maxVms = r.integer('pool.max_vms', 1, POOL_LIMITS.maxVms);
   const pool = {
     maxVms,
     keepFree: r.integer('pool.keep_free', 0, maxVms, Math.min(2, maxVms)),
     cloneAtStart: r.integer('pool.clone_at_start', 0, maxVms, 0),
+    idleTimeoutSeconds: r.integer(
+      'pool.idle_timeout',
+      0,
+      POOL_LIMITS.idleTimeoutSeconds,
+      POOL_LIMITS.defaultIdleTimeoutSeconds,
+    ),
+    onAppEnd: r.choice('pool.on_app_end', ON_APP_END_CHOICES, 'revert'),
   };
   const worker = {
     namePrefix: r.string('worker.name_prefix', true, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/),

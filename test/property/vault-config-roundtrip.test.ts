@@ -47,6 +47,8 @@ describe('virtual.conf written by init', () => {
           maxVms: s.maxVms,
           keepFree: s.keepFree,
           cloneAtStart: s.cloneAtStart,
+          idleTimeoutSeconds: 3600,
+          onAppEnd: 'revert',
         });
         expect(conf.value.worker).toMatchObject({
           namePrefix: s.namePrefix,

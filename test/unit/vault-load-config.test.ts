@@ -31,7 +31,13 @@ describe('loadConfig', () => {
       network: 'user',
       bridge: undefined,
     });
-    expect(conf.value.pool).toEqual({ maxVms: 4, keepFree: 2, cloneAtStart: 0 });
+    expect(conf.value.pool).toEqual({
+      maxVms: 4,
+      keepFree: 2,
+      cloneAtStart: 0,
+      idleTimeoutSeconds: 3600,
+      onAppEnd: 'revert',
+    });
     expect(conf.value.worker).toMatchObject({
       namePrefix: 'popc-worker-',
       cleanSnapshot: 'clean',

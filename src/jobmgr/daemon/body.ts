@@ -4,6 +4,8 @@ import type { DaemonError } from './errors.js';
 
 /** The largest request body the daemon reads: a reserve with 32 long RSA keys fits in 64 KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** What the daemon reads and drops of a too-large body so the client gets its answer; past it the connection is cut. */
+export const MAX_DRAIN_BYTES = 4 * 1024 * 1024;
 /** JSON nesting the daemon accepts (its schemas are two levels deep). */
 const MAX_JSON_DEPTH = 8;
 
@@ -20,14 +22,20 @@ function fail(code: DaemonError['code'], message: string): Result<never, DaemonE
  */
 export async function readJsonBody(request: IncomingMessage): Promise<Result<Body, DaemonError>> {
   const declared = request.headers['content-length'];
-  if (declared !== undefined && !(Number(declared) <= MAX_BODY_BYTES))
-    return drainThen(request, fail('BODY_TOO_LARGE', `a request body is at most ${MAX_BODY_BYTES} bytes`));
+  const tooLarge = fail('BODY_TOO_LARGE', `a request body is at most ${MAX_BODY_BYTES} bytes`);
+  if (declared !== undefined && !(Number(declared) <= MAX_BODY_BYTES)) {
+    if (!(Number(declared) <= MAX_DRAIN_BYTES)) request.socket.destroy();
+    else await drain(request);
+    return tooLarge;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES)
-      return drainThen(request, fail('BODY_TOO_LARGE', `a request body is at most ${MAX_BODY_BYTES} bytes`));
+    if (size > MAX_BODY_BYTES) {
+      await drain(request, size);
+      return tooLarge;
+    }
     chunks.push(chunk);
   }
   if (size === 0) return ok({});
@@ -65,10 +73,16 @@ function depthOf(value: unknown, depth: number): number {
   return deepest;
 }
 
-/** Reads and drops what is left (bounded: the socket is closed after the answer). */
-function drainThen<T>(request: IncomingMessage, result: T): T {
-  request.resume();
-  return result;
+/** Reads and drops the rest of a body, up to MAX_DRAIN_BYTES in all; a longer one has its connection cut. */
+async function drain(request: IncomingMessage, already = 0): Promise<void> {
+  let size = already;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_DRAIN_BYTES) {
+      request.socket.destroy();
+      return;
+    }
+  }
 }
 
 /** The fields of a schema: refuses unknown ones, so a typo is an error and not a default. */

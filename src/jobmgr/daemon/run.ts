@@ -75,9 +75,10 @@ async function startLocked(
 ): Promise<Result<RunningDaemon, DaemonError | JobMgrError>> {
   const store = PoolStore.open(paths.database, options.settings.namePrefix);
   if (!store.ok) return store;
-  let pool: Pool | undefined;
-  const metrics = new DaemonMetrics(() => pool);
-  pool = new Pool({
+  // The metrics observe the pool and the pool reports to the metrics: the pool is read at scrape time.
+  const made: { pool?: Pool } = {};
+  const metrics = new DaemonMetrics(() => made.pool);
+  const pool = new Pool({
     store: store.value,
     lifecycle: options.lifecycle,
     settings: options.settings,
@@ -85,6 +86,7 @@ async function startLocked(
     observer: metrics,
     ...(options.maintenanceMs === undefined ? {} : { maintenanceMs: options.maintenanceMs }),
   });
+  made.pool = pool;
   const reconciled = await pool.start();
   if (!reconciled.ok) {
     await pool.close(0);
@@ -99,14 +101,13 @@ async function startLocked(
     return listening;
   }
   log.info('psm daemon listening', { socket: paths.socket, settings: options.settings });
-  const running = pool;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       log.info('psm daemon stopping: finishing operations in flight');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await running.close(options.graceMs);
+      await pool.close(options.graceMs);
       // Answers of the requests just finished are written; connections close after them.
       server.closeIdleConnections();
       const late = setTimeout(() => server.closeAllConnections(), 2_000);
