@@ -9,6 +9,7 @@ import { register as vm } from './vm.js';
 import { register as policy } from './policy.js';
 import { register as keys } from './keys.js';
 import { register as auditLog } from './audit-log.js';
+import { register as audit } from './audit.js';
 
 /**
  * The command groups psm has. Each group lives in its own file under src/cli/ and exports one
@@ -18,4 +19,4 @@ import { register as auditLog } from './audit-log.js';
 export type Registrar = (program: Command, io: CliIo, interrupt: Interrupt) => void;
 
 // In the order --help lists them: reading keys, writing them, the vault and the audit log, then the VMs.
-export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, auditLog, image, vm];
+export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, audit, auditLog, image, vm];
