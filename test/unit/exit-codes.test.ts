@@ -22,6 +22,8 @@ import { publicKeyFileErrorCategory } from '../../src/psm/public-key-file.js';
 import { vaultErrorCategory } from '../../src/vault/errors.js';
 import { auditLogErrorCategory } from '../../src/psm/audit-log/errors.js';
 import { hostKeyErrorCategory } from '../../src/psm/host-keys/errors.js';
+import { keyExchangeErrorCategory } from '../../src/psm/key-exchange/errors.js';
+import { driftAuditErrorCategory } from '../../src/psm/drift-audit/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -42,6 +44,14 @@ interface Module {
 }
 
 const MODULES: Record<string, Module> = {
+  'drift-audit': {
+    category: driftAuditErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/drift-audit/errors.ts', 'DriftAuditErrorCode'),
+  },
+  'key-exchange': {
+    category: keyExchangeErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/key-exchange/errors.ts', 'KeyExchangeErrorCode'),
+  },
   'host-keys': {
     category: hostKeyErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/psm/host-keys/errors.ts', 'HostKeyErrorCode'),

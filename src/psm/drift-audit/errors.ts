@@ -6,9 +6,7 @@ export type DriftAuditErrorCode =
   /** The hypervisor could not list the workers: nothing was audited. */
   | 'DRIFT_LIST_FAILED'
   /** The run could not be recorded in the audit log. */
-  | 'DRIFT_NOT_RECORDED'
-  /** --fix was asked for without what writing needs (policies, admin address, audit log). */
-  | 'DRIFT_FIX_UNAVAILABLE';
+  | 'DRIFT_NOT_RECORDED';
 
 export type DriftAuditError = CodedError<DriftAuditErrorCode>;
 
@@ -17,8 +15,6 @@ export function driftAuditErrorCategory(code: DriftAuditErrorCode): ErrorCategor
     case 'DRIFT_LIST_FAILED':
     case 'DRIFT_NOT_RECORDED':
       return 'outside';
-    case 'DRIFT_FIX_UNAVAILABLE':
-      return 'usage';
     default:
       return assertNever(code);
   }

@@ -29,18 +29,3 @@ export interface DriftFinding {
   readonly line?: number;
   readonly fingerprint?: string;
 }
-
-/** Codes `--fix` can undo by writing psm's intended state again (the others need a new prepare). */
-export const FIXABLE: ReadonlySet<DriftFindingCode> = new Set<DriftFindingCode>([
-  'UNKNOWN_KEY',
-  'MISSING_KEY',
-  'LINE_WITHOUT_RESTRICT',
-  'OPTIONS_DIFFER',
-  'COMMENT_DIFFERS',
-  'DUPLICATE_KEY',
-  'INVALID_LINE',
-  'SSHD_CONFIG_CHANGED',
-  'GATE_CHANGED',
-  'MODE_OR_OWNER_WRONG',
-  'FILE_MISSING',
-]);

@@ -2,7 +2,12 @@ import { AUTHORIZED_KEYS_DIR } from '../../guest-ops/image/guest-etc.js';
 import type { Worker } from '../../guest-ops/guest-ops.js';
 import { generateGate } from '../gate/index.js';
 import { PSM_SSHD_CONFIG_PATH, renderWorkerSshdConfig } from '../host-keys/sshd-config.js';
-import { reapplyIntendedKeys, type KeyExchangeSettings } from '../key-exchange/index.js';
+import {
+  readIntendedKeys,
+  reapplyIntendedKeys,
+  revokeApplication,
+  type KeyExchangeSettings,
+} from '../key-exchange/index.js';
 import { DEFAULT_GATE_DIR } from '../policy/index.js';
 import type { WorkerAudit } from './audit-worker.js';
 import type { AuditContext } from './context.js';
@@ -54,6 +59,7 @@ export async function fixWorker(
           ['/bin/chmod', ['go-w', '--', dir]],
         ]),
       );
+  steps.push(...(await revokeExpired(settings, worker, audit, ctx)));
   const keyFileWrong =
     [...codes].some((c) => KEY_FILE_CODES.has(c)) ||
     [...paths].some((p) => p.startsWith(`${AUTHORIZED_KEYS_DIR}/`));
@@ -90,6 +96,35 @@ export async function fixWorker(
       );
   if (codes.has('SSHD_CONFIG_CHANGED') || paths.has(PSM_SSHD_CONFIG_PATH))
     steps.push(await fixSshdConfig(ctx, worker, audit));
+  return steps;
+}
+
+/**
+ * An application whose keys expired no longer holds the worker: its grant is revoked. An expired
+ * admin key is left for `psm rotate-keys --admin` (psm never extends a key by rewriting it).
+ */
+async function revokeExpired(
+  settings: KeyExchangeSettings,
+  worker: Worker,
+  audit: WorkerAudit,
+  ctx: AuditContext,
+): Promise<FixStep[]> {
+  const expired = new Set(
+    audit.findings.flatMap((f) => (f.code === 'EXPIRED_LINE' && f.fingerprint ? [f.fingerprint] : [])),
+  );
+  if (expired.size === 0) return [];
+  const record = await readIntendedKeys(settings.location, worker.name);
+  if (!record.ok) return [{ what: 'expired grants', ok: false, message: record.error.message }];
+  const steps: FixStep[] = [];
+  for (const app of record.value.applications) {
+    if (![app.mainNode, ...app.initiators].some((key) => expired.has(key.fingerprint))) continue;
+    const revoked = await revokeApplication(settings, worker, app.appId, ctx.ops);
+    steps.push({
+      what: `revoke expired ${app.appId}`,
+      ok: revoked.ok,
+      ...(revoked.ok ? {} : { message: revoked.error.message }),
+    });
+  }
   return steps;
 }
 
