@@ -10,6 +10,7 @@ import { register as policy } from './policy.js';
 import { register as keys } from './keys.js';
 import { register as auditLog } from './audit-log.js';
 import { register as audit } from './audit.js';
+import { register as rotateKeys } from './rotate-keys.js';
 
 /**
  * The command groups psm has. Each group lives in its own file under src/cli/ and exports one
@@ -19,4 +20,4 @@ import { register as audit } from './audit.js';
 export type Registrar = (program: Command, io: CliIo, interrupt: Interrupt) => void;
 
 // In the order --help lists them: reading keys, writing them, the vault and the audit log, then the VMs.
-export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, audit, auditLog, image, vm];
+export const registrars: readonly Registrar[] = [keys, knownHosts, policy, init, vault, audit, rotateKeys, auditLog, image, vm];
