@@ -85,12 +85,8 @@ async function rotate(io: CliIo, interrupt: Interrupt, flags: RotateFlags): Prom
     }
     const first = r.failed[0];
     if (first !== undefined) {
-      const failure = new CliFailure(
-        first.code,
-        `${r.failed.length} worker(s) not rotated`,
-        rotationErrorCategory(first.code),
-      );
-      process.exitCode = exitCodeForCategory(failure.category);
+      if (flags.json !== true) printError(io, `psm: ${first.code}: ${r.failed.length} worker(s) not rotated`);
+      process.exitCode = exitCodeForCategory(rotationErrorCategory(first.code));
     }
   } finally {
     context.close();
