@@ -144,9 +144,10 @@ async function rotateLocked(options: RotateAdminOptions): Promise<Result<Rotatio
     const logged = await record(options, 'rotate.start', journal, {});
     if (!logged.ok) return logged;
   }
-  const old = await held(location, journal.oldFingerprint);
+  // Where each key is: the switch moves them (next -> active -> prev), so they are found again after it.
+  let old = await held(location, journal.oldFingerprint);
   if (!old.ok) return old;
-  const next = await held(location, journal.newFingerprint);
+  let next = await held(location, journal.newFingerprint);
   if (!next.ok) return next;
   options.onStart?.(options.workers ?? Object.keys(journal.workers));
   const ctx: StepContext = {
@@ -174,6 +175,7 @@ async function rotateLocked(options: RotateAdminOptions): Promise<Result<Rotatio
       .map(([name]) => name);
     let ioFailure: Result<void, RotationError> = ok(undefined);
     await inPool(targets, options.concurrency ?? DEFAULT_CONCURRENCY, async (name) => {
+      if (!old.ok || !next.ok) throw new Error('bug: keys not found before a phase');
       const done = await step(ctx, name, old.value, next.value);
       if (!done.ok) {
         failed.push({ worker: name, code: done.error.code, message: done.error.message });
@@ -197,6 +199,10 @@ async function rotateLocked(options: RotateAdminOptions): Promise<Result<Rotatio
     if (!written.ok) return written;
     const logged = await record(options, 'rotate.switch', journal, {});
     if (!logged.ok) return logged;
+    old = await held(location, journal.oldFingerprint);
+    if (!old.ok) return old;
+    next = await held(location, journal.newFingerprint);
+    if (!next.ok) return next;
   }
   const removed = await phase('added', 'removed', removeOldKey);
   if (!removed.ok) return removed;
