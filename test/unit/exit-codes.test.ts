@@ -24,6 +24,7 @@ import { auditLogErrorCategory } from '../../src/psm/audit-log/errors.js';
 import { hostKeyErrorCategory } from '../../src/psm/host-keys/errors.js';
 import { keyExchangeErrorCategory } from '../../src/psm/key-exchange/errors.js';
 import { driftAuditErrorCategory } from '../../src/psm/drift-audit/errors.js';
+import { rotationErrorCategory } from '../../src/psm/rotation/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -44,6 +45,10 @@ interface Module {
 }
 
 const MODULES: Record<string, Module> = {
+  rotation: {
+    category: rotationErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/rotation/errors.ts', 'RotationErrorCode'),
+  },
   'drift-audit': {
     category: driftAuditErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/psm/drift-audit/errors.ts', 'DriftAuditErrorCode'),
