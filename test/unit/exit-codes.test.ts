@@ -22,6 +22,9 @@ import { publicKeyFileErrorCategory } from '../../src/psm/public-key-file.js';
 import { vaultErrorCategory } from '../../src/vault/errors.js';
 import { auditLogErrorCategory } from '../../src/psm/audit-log/errors.js';
 import { hostKeyErrorCategory } from '../../src/psm/host-keys/errors.js';
+import { keyExchangeErrorCategory } from '../../src/psm/key-exchange/errors.js';
+import { driftAuditErrorCategory } from '../../src/psm/drift-audit/errors.js';
+import { rotationErrorCategory } from '../../src/psm/rotation/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -42,6 +45,18 @@ interface Module {
 }
 
 const MODULES: Record<string, Module> = {
+  rotation: {
+    category: rotationErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/rotation/errors.ts', 'RotationErrorCode'),
+  },
+  'drift-audit': {
+    category: driftAuditErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/drift-audit/errors.ts', 'DriftAuditErrorCode'),
+  },
+  'key-exchange': {
+    category: keyExchangeErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/key-exchange/errors.ts', 'KeyExchangeErrorCode'),
+  },
   'host-keys': {
     category: hostKeyErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/psm/host-keys/errors.ts', 'HostKeyErrorCode'),
