@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { defaultWorkerImageDirectory, driverLocation, openTemplate } from '../guest-ops/driver-factory.js';
+import { defaultWorkerImageDirectory, openTemplate } from '../guest-ops/driver-factory.js';
 import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../guest-ops/limits.js';
 import { printJson, printLine } from './output.js';
-import { driverSettings, examples, integerOption, unwrap, type VmFlags, type VmVerbs } from './vm-support.js';
+import { examples, integerOption, unwrap, type VmFlags, type VmVerbs } from './vm-support.js';
 
 /** `psm vm clone|destroy|list`: which workers exist. */
 export function registerClone(vm: Command, verbs: VmVerbs): void {
@@ -20,16 +20,23 @@ export function registerClone(vm: Command, verbs: VmVerbs): void {
       examples([
         'psm vm clone w1',
         'psm vm clone w2 --image /var/lib/psm/worker-image --vm-dir /var/lib/psm/vms',
+        'psm vm clone w3 --driver vsphere --location /usr/local/popc',
       ]),
     )
     .action(async (name: string, flags: VmFlags & { image: string; memory: string }) => {
       const memoryMiB = integerOption(flags.memory, '--memory', MIN_MEMORY_MIB, MAX_MEMORY_MIB);
-      const template = unwrap(await openTemplate({ kind: 'worker-image', directory: flags.image }));
+      const opened = await verbs.settings(flags, memoryMiB);
+      const source = opened.template ?? { kind: 'worker-image' as const, directory: flags.image };
+      const template = unwrap(await openTemplate(source));
       const driver = await verbs.driver(flags, memoryMiB);
       const worker = unwrap(await driver.cloneWorker(name, template, verbs.ops(flags)));
       await worker.close();
-      const directory = join(driverLocation(driverSettings(flags)), name);
-      verbs.report(flags, { name, cloned: true, directory }, `cloned ${name} from ${flags.image}`);
+      const from = source.kind === 'worker-image' ? source.directory : `${source.vm}@${source.snapshot}`;
+      const directory =
+        flags.driver === 'vsphere'
+          ? `${await verbs.location(flags)}/${name}`
+          : join(await verbs.location(flags), name);
+      verbs.report(flags, { name, cloned: true, directory }, `cloned ${name} from ${from}`);
     });
 }
 
@@ -53,7 +60,7 @@ export function registerList(vm: Command, verbs: VmVerbs): void {
     .action(async (flags: VmFlags) => {
       const driver = await verbs.driver(flags);
       const workers = unwrap(await driver.listWorkers());
-      const vmDir = driverLocation(driverSettings(flags));
+      const vmDir = await verbs.location(flags);
       if (flags.json) return printJson(io, { vmDir, workers });
       if (workers.length === 0) printLine(io, `no workers in ${vmDir}`);
       for (const w of workers) printLine(io, `${w.name}\t${w.power}`);

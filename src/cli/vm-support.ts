@@ -1,6 +1,12 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Result } from '../common/result.js';
-import { defaultVmDirectory, openDriver, type DriverSettings } from '../guest-ops/driver-factory.js';
+import {
+  defaultVmDirectory,
+  driverLocation,
+  openDriver,
+  type DriverSettings,
+  type TemplateSource,
+} from '../guest-ops/driver-factory.js';
 import { guestOpsErrorCategory, type GuestOpsError } from '../guest-ops/errors.js';
 import type { GuestOpsDriver, OpOptions, Worker } from '../guest-ops/guest-ops.js';
 import { MAX_TIMEOUT_SECONDS } from '../guest-ops/limits.js';
@@ -9,6 +15,7 @@ import { CliFailure, failureOf } from './failure.js';
 import type { Interrupt } from './interrupt.js';
 import { printJson, printLine, type CliIo } from './output.js';
 import { resolveLocation } from '../vault/layout.js';
+import { addKeyOptions, addLocationOption, keyOptions, orFail, type KeyFlags } from './vault-options.js';
 
 /**
  * What every `psm vm` verb shares (src/cli/vm-*.ts): the common options, the driver and worker
@@ -16,13 +23,24 @@ import { resolveLocation } from '../vault/layout.js';
  * file gets one VmVerbs and uses nothing else of psm's but the library and unwrap/examples.
  */
 
-export interface VmFlags {
+export interface VmFlags extends KeyFlags {
   vmDir: string;
   json: boolean;
   timeout?: string;
+  /** qemu (the VM directory) or vsphere (virtual.conf [hypervisor] of --location). */
+  driver: 'qemu' | 'vsphere';
+}
+
+/** A driver as the CLI opened it: for vSphere also the template and the password to wipe. */
+interface OpenedDriver {
+  readonly settings: DriverSettings;
+  readonly template?: TemplateSource;
+  dispose(): void;
 }
 
 export class VmVerbs {
+  private opened: OpenedDriver | undefined;
+
   constructor(
     readonly io: CliIo,
     private readonly interrupt: Interrupt,
@@ -30,7 +48,7 @@ export class VmVerbs {
 
   /** Adds the options every verb takes; the VM directory defaults to the POP-C++ location's. */
   command(command: Command, description: string): Command {
-    return (
+    return addVsphereOptions(
       command
         .description(description)
         // Read when the commands are registered, so --help shows the directory psm would use.
@@ -39,13 +57,53 @@ export class VmVerbs {
           'directory holding one sub-directory per VM',
           defaultVmDirectory(resolveLocation(undefined)),
         )
+        .addOption(
+          new Option('--driver <kind>', 'qemu (--vm-dir) or vsphere ([hypervisor] in virtual.conf)')
+            .choices(['qemu', 'vsphere'])
+            .default('qemu'),
+        )
         .option('--timeout <seconds>', 'give up after this long')
-        .option('--json', 'print the result as JSON', false)
+        .option('--json', 'print the result as JSON', false),
     );
   }
 
+  /** The settings for --driver: QEMU's from the flags, vSphere's from the vault (password unsealed once). */
+  async settings(flags: VmFlags, memoryMiB?: number): Promise<OpenedDriver> {
+    if (this.opened !== undefined) return this.opened;
+    if (flags.driver !== 'vsphere') {
+      this.opened = { settings: driverSettings(flags, memoryMiB), dispose: () => undefined };
+      return this.opened;
+    }
+    const { locationFrom, openVault, openSecret } = await import('../vault/index.js');
+    const { vsphereSetup } = await import('../psm/vsphere-settings.js');
+    const vault = orFail(await openVault(orFail(locationFrom(flags.location)), keyOptions(this.io, flags)));
+    try {
+      const password = orFail(openSecret(vault, 'hypervisor.password'));
+      try {
+        const setup = unwrap(await vsphereSetup(vault.conf, password));
+        this.opened = { settings: setup.settings, template: setup.template, dispose: setup.dispose };
+        return this.opened;
+      } finally {
+        password.fill(0);
+      }
+    } finally {
+      vault.close();
+    }
+  }
+
   async driver(flags: VmFlags, memoryMiB?: number): Promise<GuestOpsDriver> {
-    return unwrap(await openDriver(driverSettings(flags, memoryMiB)));
+    return unwrap(await openDriver((await this.settings(flags, memoryMiB)).settings));
+  }
+
+  /** For messages and --json: the VM directory, or the vSphere folder's URL. */
+  async location(flags: VmFlags): Promise<string> {
+    return driverLocation((await this.settings(flags)).settings);
+  }
+
+  /** Wipes what the driver was opened with (the vSphere password copy). */
+  dispose(): void {
+    this.opened?.dispose();
+    this.opened = undefined;
   }
 
   /** Opens the worker, runs `work` and always closes the worker's connections. */
@@ -88,6 +146,10 @@ export function integerOption(text: string, flag: string, min: number, max: numb
   if (!(value >= min && value <= max))
     throw new CliFailure('USAGE', `${flag} must be an integer from ${min} to ${max}`, 'usage');
   return value;
+}
+
+function addVsphereOptions(command: Command): Command {
+  return addKeyOptions(addLocationOption(command));
 }
 
 export function driverSettings(flags: VmFlags, memoryMiB?: number): DriverSettings {

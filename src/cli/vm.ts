@@ -16,8 +16,10 @@ import { VmVerbs } from './vm-support.js';
 export function register(program: Command, io: CliIo, interrupt: Interrupt): void {
   const vm = program
     .command('vm')
-    .description('Clone, start, inspect, drive, revert and destroy worker VMs (QEMU)');
+    .description('Clone, start, inspect, drive, revert and destroy worker VMs (QEMU or vSphere)');
   const verbs = new VmVerbs(io, interrupt);
+  // The vSphere password copy lives only as long as the command.
+  vm.hook('postAction', () => verbs.dispose());
   registerClone(vm, verbs);
   registerStart(vm, verbs);
   registerStatus(vm, verbs);

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { assertNever, ok, type Result } from '../common/result.js';
 import { fail, type GuestOpsError } from './errors.js';
 import type { GuestOpsDriver, WorkerTemplate } from './guest-ops.js';
+import type { VsphereDriverSettings } from './vsphere/settings.js';
 import { DEFAULT_WORKER_IMAGE_DIR, WORKER_IMAGE_ENV } from './image/manifest.js';
 import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from './limits.js';
 
@@ -19,14 +20,26 @@ export interface QemuSettings {
   readonly memoryMiB?: number;
 }
 
-export type DriverSettings = QemuSettings;
+/** A vCenter or ESXi: settings from virtual.conf [hypervisor], credentials from the vault. */
+export interface VsphereSettings extends VsphereDriverSettings {
+  readonly kind: 'vsphere';
+}
+
+export type DriverSettings = QemuSettings | VsphereSettings;
 
 /** Where new workers are cloned from. */
-export type TemplateSource = {
-  readonly kind: 'worker-image';
-  /** An image directory made by `psm image build` (manifest.json, kernel, initrd, base disk). */
-  readonly directory: string;
-};
+export type TemplateSource =
+  | {
+      readonly kind: 'worker-image';
+      /** An image directory made by `psm image build` (manifest.json, kernel, initrd, base disk). */
+      readonly directory: string;
+    }
+  | {
+      /** A vSphere VM (inventory path) and the snapshot workers are linked clones of. */
+      readonly kind: 'vsphere-snapshot';
+      readonly vm: string;
+      readonly snapshot: string;
+    };
 
 export async function openDriver(settings: DriverSettings): Promise<Result<GuestOpsDriver, GuestOpsError>> {
   switch (settings.kind) {
@@ -45,8 +58,12 @@ export async function openDriver(settings: DriverSettings): Promise<Result<Guest
         }),
       );
     }
+    case 'vsphere': {
+      const { VsphereDriver } = await import('./vsphere/driver.js');
+      return ok(new VsphereDriver(settings));
+    }
     default:
-      return assertNever(settings.kind);
+      return assertNever(settings);
   }
 }
 
@@ -56,8 +73,10 @@ export async function openTemplate(source: TemplateSource): Promise<Result<Worke
       const { templateFromImage } = await import('./qemu/template.js');
       return templateFromImage(source.directory);
     }
+    case 'vsphere-snapshot':
+      return ok({ kind: 'vsphere', vm: source.vm, snapshot: source.snapshot });
     default:
-      return assertNever(source.kind);
+      return assertNever(source);
   }
 }
 
@@ -79,7 +98,9 @@ export function driverLocation(settings: DriverSettings): string {
   switch (settings.kind) {
     case 'qemu':
       return resolve(settings.vmDirectory);
+    case 'vsphere':
+      return `https://${settings.endpoint.host}:${settings.endpoint.port}/${settings.folder}`;
     default:
-      return assertNever(settings.kind);
+      return assertNever(settings);
   }
 }

@@ -34,6 +34,14 @@ export interface VirtualConf {
     readonly username: string | undefined;
     /** True when hypervisor.password holds a sealed value (open it with openSecret). */
     readonly hasPassword: boolean;
+    /** vSphere: the PEM CA file the server's chain must end at, or the certificate's SHA-256. */
+    readonly tlsCa: string | undefined;
+    readonly tlsSha256: string | undefined;
+    /** vSphere: inventory path of the VM folder holding the workers, and of their resource pool. */
+    readonly folder: string | undefined;
+    readonly resourcePool: string | undefined;
+    /** vSphere: refuse a session with privileges beyond contrib/vsphere/psm-role.txt. */
+    readonly strictRole: boolean;
   };
   readonly storage: { readonly dir: string | undefined; readonly datastore: string | undefined };
   readonly qemu:
@@ -57,6 +65,8 @@ export interface VirtualConf {
   readonly worker: {
     readonly namePrefix: string;
     readonly template: string;
+    /** vSphere: the template VM's snapshot the workers are linked clones of. */
+    readonly templateSnapshot: string | undefined;
     readonly cleanSnapshot: string;
     readonly guestUser: string;
     readonly hasGuestPassword: boolean;

@@ -20,11 +20,29 @@ export const ON_APP_END_CHOICES = ['revert', 'destroy'] as const;
 
 const TABLE_KEYS: Record<string, readonly string[]> = {
   vault: ['format', 'file_id', 'key_id', 'key_source', 'kdf_salt', 'kdf_opslimit', 'kdf_memlimit'],
-  hypervisor: ['kind', 'uri', 'username', 'password'],
+  hypervisor: [
+    'kind',
+    'uri',
+    'username',
+    'password',
+    'tls_ca',
+    'tls_sha256',
+    'folder',
+    'resource_pool',
+    'strict_role',
+  ],
   storage: ['dir', 'datastore'],
   qemu: ['image_dir', 'memory_mib', 'accel', 'network', 'bridge'],
   pool: ['max_vms', 'keep_free', 'clone_at_start', 'idle_timeout', 'on_app_end'],
-  worker: ['name_prefix', 'template', 'clean_snapshot', 'guest_user', 'guest_password', 'admin_address'],
+  worker: [
+    'name_prefix',
+    'template',
+    'template_snapshot',
+    'clean_snapshot',
+    'guest_user',
+    'guest_password',
+    'admin_address',
+  ],
   paths: ['keys', 'policies', 'state'],
   secrets: [],
 };
@@ -84,6 +102,13 @@ class Reader {
     if (typeof value !== 'string' || !(choices as readonly string[]).includes(value))
       this.fail(path, `must be one of ${choices.map((c) => `"${c}"`).join(', ')}`);
     return value as T;
+  }
+
+  boolean(path: string, fallback: boolean): boolean {
+    const value = this.raw(path);
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') this.fail(path, 'must be true or false');
+    return value;
   }
 
   integer(path: string, min: number, max: number, fallback?: number): number {
@@ -169,7 +194,16 @@ function readConf(r: Reader, file: string, location: string): VirtualConf {
     uri: r.string('hypervisor.uri', vsphere),
     username: r.string('hypervisor.username', vsphere),
     hasPassword: r.sealed('hypervisor.password', sealed),
+    // vSphere only: the TLS pin (one of the two), where workers live, and the role check.
+    tlsCa: r.absolutePath('hypervisor.tls_ca', false),
+    tlsSha256: r.string('hypervisor.tls_sha256', false, /^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/),
+    folder: r.string('hypervisor.folder', false),
+    resourcePool: r.string('hypervisor.resource_pool', false),
+    strictRole: r.boolean('hypervisor.strict_role', false),
   };
+  // A vSphere config without a pin is valid (a 2010 import has none yet); the driver refuses it.
+  if (hypervisor.tlsCa !== undefined && hypervisor.tlsSha256 !== undefined)
+    r.fail('hypervisor.tls_sha256', 'pin with tls_ca or tls_sha256, not both');
   const storage = {
     dir: r.absolutePath('storage.dir', !vsphere),
     datastore: r.string('storage.datastore', vsphere),
@@ -201,6 +235,7 @@ function readConf(r: Reader, file: string, location: string): VirtualConf {
   const worker = {
     namePrefix: r.string('worker.name_prefix', true, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/),
     template: r.string('worker.template', true),
+    templateSnapshot: r.string('worker.template_snapshot', false, /^[A-Za-z0-9_-]{1,64}$/),
     cleanSnapshot: r.string('worker.clean_snapshot', false) ?? 'clean',
     guestUser: r.string('worker.guest_user', true, /^[a-z_][a-z0-9_-]{0,31}$/),
     hasGuestPassword: r.sealed('worker.guest_password', sealed),

@@ -23,6 +23,11 @@ describe('loadConfig', () => {
       uri: undefined,
       username: undefined,
       hasPassword: false,
+      tlsCa: undefined,
+      tlsSha256: undefined,
+      folder: undefined,
+      resourcePool: undefined,
+      strictRole: false,
     });
     expect(conf.value.qemu).toEqual({
       imageDir: layout.imagesDir,
