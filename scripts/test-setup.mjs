@@ -24,7 +24,8 @@ const DEBIAN_PACKAGES = {
   '/etc/services': 'netbase',
   // the vSphere driver's tests: govmomi's simulator, built from Debian's Go sources (GOPATH mode)
   '/usr/bin/go': 'golang-go',
-  '/usr/share/gocode/src/github.com/vmware/govmomi/simulator/simulator.go': 'golang-github-vmware-govmomi-dev',
+  '/usr/share/gocode/src/github.com/vmware/govmomi/simulator/simulator.go':
+    'golang-github-vmware-govmomi-dev',
 };
 
 function run(file, args) {

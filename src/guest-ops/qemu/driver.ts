@@ -129,7 +129,8 @@ export class QemuDriver implements GuestOpsDriver {
 type QemuTemplate = Exclude<WorkerTemplate, { readonly kind: 'vsphere' }>;
 
 async function checkTemplate(template: WorkerTemplate): Promise<Result<QemuTemplate, GuestOpsError>> {
-  if (template.kind === 'vsphere') return fail('TEMPLATE_INVALID', 'a vSphere template cannot boot under QEMU');
+  if (template.kind === 'vsphere')
+    return fail('TEMPLATE_INVALID', 'a vSphere template cannot boot under QEMU');
   const files =
     template.kind === 'kernel' ? [template.kernel, template.initrd, template.baseDisk] : [template.bootDisk];
   const absolute = files.map((f) => resolve(f));
