@@ -449,7 +449,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     expect((await tryPublicKeyLogin(sshd, keys.admin.privateKey)).accepted).toBe(false);
     await sshd.waitForLog(
       offset,
-      /correct key but not from a permitted host .*required=192\.168\.122\.0\/24/,
+      /correct key but not from a permitted host .*required=10\.0\.2\.2\/32/,
     );
     expect((await tryPublicKeyLogin(sshd, keys.adminLocal.privateKey)).accepted).toBe(true);
     proved.add('from');
