@@ -447,10 +447,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
   it('a from list that does not match refuses the login (and the same policy from here is accepted)', async () => {
     const offset = await sshd.logOffset();
     expect((await tryPublicKeyLogin(sshd, keys.admin.privateKey)).accepted).toBe(false);
-    await sshd.waitForLog(
-      offset,
-      /correct key but not from a permitted host .*required=10\.0\.2\.2\/32/,
-    );
+    await sshd.waitForLog(offset, /correct key but not from a permitted host .*required=10\.0\.2\.2\/32/);
     expect((await tryPublicKeyLogin(sshd, keys.adminLocal.privateKey)).accepted).toBe(true);
     proved.add('from');
   }, 60_000);
