@@ -54,6 +54,9 @@ function openVerified(endpoint: Endpoint, deadline: Deadline): Promise<Result<TL
       port: endpoint.port,
       ...(isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {}),
       minVersion: 'TLSv1.2',
+      // A thumbprint pin names one exact (usually self-signed) certificate, which no chain check
+      // can accept; it is compared on 'secureConnect' below, before any request byte is written,
+      // and anything else closes the socket. A CA pin is checked by OpenSSL itself.
       ...(pin.kind === 'ca' ? { ca: pin.caPem, rejectUnauthorized: true } : { rejectUnauthorized: false }),
       timeout: deadline.cap(TLS_HANDSHAKE_CAP_MS),
     });
