@@ -104,3 +104,11 @@ export function driverLocation(settings: DriverSettings): string {
       return assertNever(settings);
   }
 }
+
+/**
+ * The vSphere settings checks (URI, TLS pin) for layers above guest-ops, loaded on demand like
+ * the drivers, so they never import a driver's files themselves.
+ */
+export function loadVsphereSettingsChecks(): Promise<typeof import('./vsphere/settings.js')> {
+  return import('./vsphere/settings.js');
+}

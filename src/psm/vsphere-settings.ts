@@ -1,8 +1,11 @@
 import { readRegularFile } from '../common/bounded-read.js';
 import { err, ok, type Result } from '../common/result.js';
-import type { TemplateSource, VsphereSettings } from '../guest-ops/driver-factory.js';
+import {
+  loadVsphereSettingsChecks,
+  type TemplateSource,
+  type VsphereSettings,
+} from '../guest-ops/driver-factory.js';
 import { guestOpsError, type GuestOpsError } from '../guest-ops/errors.js';
-import { parseVsphereUri, tlsPin } from '../guest-ops/vsphere/settings.js';
 import type { VirtualConf } from '../vault/schema-types.js';
 
 /** A CA bundle larger than this is not a pin. */
@@ -33,6 +36,7 @@ export async function vsphereSetup(
   if (hypervisor.folder === undefined)
     return bad("hypervisor.folder (the workers' VM folder) is required for vSphere");
   if (worker.templateSnapshot === undefined) return bad('worker.template_snapshot is required for vSphere');
+  const { parseVsphereUri, tlsPin } = await loadVsphereSettingsChecks();
   const address = parseVsphereUri(hypervisor.uri);
   if (!address.ok) return address;
   let caPem: string | undefined;
