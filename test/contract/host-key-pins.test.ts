@@ -115,6 +115,34 @@ describe.each([[false], [true]])('pin store (hashed names: %s) vs OpenSSH', (has
   });
 });
 
+describe.each([[false], [true]])('a worker that moved (hashed names: %s)', (hashNames) => {
+  it("repinning at a new port drops the old address's line too; forget by name drops them all", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'psm-pins-moved-'));
+    try {
+      const first = generateSshKeyPair('ed25519', '');
+      const second = generateSshKeyPair('ed25519', '');
+      wipeKeyPair(first);
+      wipeKeyPair(second);
+      const pin = (port: number, key: string) =>
+        pinWorker(dir, { worker: 'mover', host: '127.0.0.1', port }, [asPin(key)], { hashNames });
+      expect((await pin(40001, first.publicKey)).ok).toBe(true);
+      expect((await pin(40002, second.publicKey)).ok).toBe(true);
+      const text = await readFile(knownHostsPath(dir), 'utf8');
+      expect(text.split('\n').filter((l) => l !== '')).toHaveLength(2);
+      expect(text).not.toContain(asPin(first.publicKey).base64);
+      const old = await runProgram('ssh-keygen', ['-F', '[127.0.0.1]:40001', '-f', knownHostsPath(dir)], {
+        timeoutMs: 10_000,
+      });
+      expect(old.exitCode).not.toBe(0);
+      const forgotten = await unpinWorker(dir, { worker: 'mover' });
+      expect(forgotten.ok && forgotten.value).toBe(2);
+      expect(await readFile(knownHostsPath(dir), 'utf8')).toBe('');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a pin store psm cannot read', () => {
   it('is refused with a coded error and left byte for byte as it was', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'psm-pins-bad-'));

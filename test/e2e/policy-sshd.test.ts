@@ -417,7 +417,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     proved.add('listen');
   }, 60_000);
 
-  it('documented limit: the key cannot stop remote Unix-socket forwarding; the worker sshd_config must', async () => {
+  it('the key cannot stop remote Unix-socket forwarding; the worker sshd settings psm installs do', async () => {
     const listenOnSocket = (server: TestSshd, name: string): Promise<Error | undefined> => {
       const hostKey = Buffer.from(server.hostKeyPublic.split(' ')[1] ?? '', 'base64');
       return withClient(
@@ -431,11 +431,9 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
     };
     // With the permissive test server, sshd lets the key listen on a Unix socket despite restrict.
     expect(await listenOnSocket(sshd, 'first.sock')).toBeUndefined();
-    // With the worker setting psm documents (docs/policy.md), it is refused.
-    const worker = await startSshd({
-      forceCommand: null,
-      extraConfig: ['Match User psmtest', '    AllowStreamLocalForwarding no'],
-    });
+    // With the settings psm worker prepare installs on every worker, it is refused (the same
+    // refusal is proved on a prepared QEMU worker in test/e2e/worker-identity.test.ts).
+    const worker = await startSshd({ forceCommand: null, workerSettings: true });
     try {
       await worker.writeAuthorizedKeys(await readFile(sshd.authorizedKeysPath, 'utf8'));
       expect((await listenOnSocket(worker, 'second.sock'))?.message).toMatch(/Unable to bind/);

@@ -183,7 +183,7 @@ describe('psm worker prepare on two clones at once', () => {
     expect(swapped.stderr).toMatch(/^psm: HOST_KEY_MISMATCH: /);
   }, 180_000);
 
-  it('refuses Unix-socket forwarding on a prepared worker (the key allows port forwarding)', async () => {
+  it('refuses Unix-socket forwarding both ways on a prepared worker (the key allows port forwarding)', async () => {
     const a = prepared[NAMES[0]] as PrepareJson;
     const local = join(temp.path, 'fwd.sock');
     const ssh = spawn('ssh', [
@@ -223,6 +223,13 @@ describe('psm worker prepare on two clones at once', () => {
     }
     const console = await readFile(join(defaultVmDirectory(location), a.worker, 'console.log'), 'utf8');
     expect(console).toMatch(/refused streamlocal port forward: .*target \/run\/qemu-ga\.sock/);
+    // And the other direction, the gap the policy work found: listening on a worker's Unix socket.
+    const listen = await sshWithPins(location, key.path, a.ssh.port, [
+      ...['-o', `HostKeyAlias=${a.worker}`, '-o', 'ExitOnForwardFailure=yes'],
+      ...['-N', '-R', '/run/psm-listen.sock:127.0.0.1:9'],
+    ]);
+    expect(listen.code).toBe(255);
+    expect(listen.stderr).toMatch(/remote port forwarding failed for listen path \/run\/psm-listen\.sock/);
   }, 120_000);
 });
 

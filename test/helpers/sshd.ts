@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { runProgram } from '../../src/common/run-program.js';
 import { freePort } from './free-port.js';
+import { workerSshdConfigLines } from '../../src/psm/worker-sshd-settings.js';
 import { makeTempDir } from './temp-dir.js';
 
 export const SSHD_PATH = '/usr/sbin/sshd';
@@ -22,6 +23,12 @@ export interface SshdOptions {
   readonly forceCommand?: string | null;
   /** Extra sshd_config lines, appended after psm's defaults. */
   readonly extraConfig?: readonly string[];
+  /**
+   * Start the config with the settings every psm worker's sshd has (WORKER_SSHD_SETTINGS, as
+   * `psm worker prepare` installs them): sshd keeps the first value, so they win over the
+   * permissive test defaults, as on a prepared worker.
+   */
+  readonly workerSettings?: boolean;
 }
 
 export interface TestSshd {
@@ -127,6 +134,7 @@ function sshdConfig(p: {
 }): string {
   const forceCommand = p.options.forceCommand === undefined ? '/bin/true' : p.options.forceCommand;
   const lines = [
+    ...(p.options.workerSettings === true ? workerSshdConfigLines() : []),
     `Port ${p.port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${p.hostKey}`,

@@ -4,6 +4,7 @@
  * psm's known_hosts, and a look inside the guest at every host key file it holds.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runProgram } from '../../src/common/run-program.js';
@@ -34,12 +35,21 @@ export interface PrepareJson {
   knownHosts: string;
 }
 
-/** `ssh-keyscan` of host:port, fingerprinted by ssh-keygen: what the sshd presents, sorted. */
-export async function keyscanFingerprints(port: number, dir: string): Promise<string[]> {
+/**
+ * `ssh-keyscan` of host:port for the key types given (one connection each: a TCG guest is slow to
+ * answer many at once), fingerprinted by ssh-keygen: what the sshd presents, sorted.
+ */
+export async function keyscanFingerprints(
+  port: number,
+  dir: string,
+  types: readonly string[] = ['ed25519', 'ecdsa', 'rsa'],
+): Promise<string[]> {
   for (let attempt = 0; ; attempt += 1) {
-    const scan = await runProgram('ssh-keyscan', ['-T', '10', '-p', String(port), '127.0.0.1'], {
-      timeoutMs: 60_000,
-    });
+    const scan = await runProgram(
+      'ssh-keyscan',
+      ['-T', '20', '-t', types.join(','), '-p', String(port), '127.0.0.1'],
+      { timeoutMs: 60_000 },
+    );
     const lines = scan.stdout.toString();
     if (lines.trim() !== '') {
       const file = join(dir, `keyscan-${port}`);
@@ -53,12 +63,39 @@ export async function keyscanFingerprints(port: number, dir: string): Promise<st
         .sort();
     }
     // sshd is restarted by init within a second; a scan in between finds nothing.
-    if (attempt >= 20) return [];
+    if (attempt >= 10) return [];
     await sleep(500);
   }
 }
 
-/** Every host key file in the guest (ssh_host_* or psm_host_*, anywhere but /proc and /sys). */
+/** Resolves once something on 127.0.0.1:port sends an SSH banner (retrying for up to 30 s). */
+export async function sshBanner(port: number): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 60; attempt += 1) {
+    const banner = await new Promise<string | undefined>((done) => {
+      const socket = createConnection({ host: '127.0.0.1', port });
+      let text = '';
+      const finish = (value: string | undefined): void => {
+        socket.destroy();
+        done(value);
+      };
+      socket.setTimeout(10_000, () => finish(undefined));
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.includes('\n')) finish(text.split('\n')[0]?.trim());
+      });
+      socket.on('error', () => finish(undefined));
+      socket.on('close', () => finish(undefined));
+    });
+    if (banner?.startsWith('SSH-2.0-') === true) return banner;
+    await sleep(500);
+  }
+  return undefined;
+}
+
+/**
+ * Every host key file in the guest (ssh_host_* or psm_host_*, anywhere but /proc and /sys), and
+ * any staging directory a killed copy left (.psm-copy-*).
+ */
 export async function guestHostKeyFiles(psm: ReturnType<typeof psmAt>, worker: string): Promise<string[]> {
   const found = await psm([
     'vm',
@@ -82,6 +119,9 @@ export async function guestHostKeyFiles(psm: ReturnType<typeof psmAt>, worker: s
     '-o',
     '-name',
     'psm_host_*',
+    '-o',
+    '-name',
+    '.psm-copy-*',
     ')',
     '-print',
   ]);

@@ -25,6 +25,7 @@ import { hostKeyErrorCategory } from '../../src/psm/host-keys/errors.js';
 import { keyExchangeErrorCategory } from '../../src/psm/key-exchange/errors.js';
 import { driftAuditErrorCategory } from '../../src/psm/drift-audit/errors.js';
 import { rotationErrorCategory } from '../../src/psm/rotation/errors.js';
+import { workerPrepareErrorCategory } from '../../src/psm/worker-prepare/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -60,6 +61,10 @@ const MODULES: Record<string, Module> = {
   'host-keys': {
     category: hostKeyErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/psm/host-keys/errors.ts', 'HostKeyErrorCode'),
+  },
+  'worker-prepare': {
+    category: workerPrepareErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/worker-prepare/errors.ts', 'WorkerPrepareErrorCode'),
   },
   'audit-log': {
     category: auditLogErrorCategory as (code: string) => ErrorCategory,

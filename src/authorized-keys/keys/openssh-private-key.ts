@@ -44,10 +44,20 @@ interface KeyParts {
   readonly privateFields: Buffer;
 }
 
+/** A coordinate of a public key's JWK, checked to be `length` bytes (a broken invariant throws). */
+function publicJwkBytes(publicKey: KeyObject, field: 'x' | 'y', length: number): Buffer {
+  const value = publicKey.export({ format: 'jwk' })[field];
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'base64url') : Buffer.alloc(0);
+  if (bytes.length !== length) throw new Error(`public key JWK ${field} is not ${length} bytes`);
+  return bytes;
+}
+
 function ed25519Parts(privateKey: KeyObject, publicKey: KeyObject): KeyParts {
-  // PKCS#8 for Ed25519 ends in the 32-byte seed; SPKI ends in the 32-byte public key (RFC 8410).
+  // PKCS#8 for Ed25519 ends in the 32-byte seed (RFC 8410). The public key comes from its JWK
+  // (`x`, RFC 8037): public, so a string is fine, and OpenSSL's JWK export is about twice as fast
+  // as SPKI DER. The private half never goes through a string.
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
-  const pub = publicKey.export({ type: 'spki', format: 'der' }).subarray(-32);
+  const pub = publicJwkBytes(publicKey, 'x', 32);
   const seedAndPublic = Buffer.concat([pkcs8.subarray(-32), pub]);
   pkcs8.fill(0);
   const publicBlob = Buffer.concat([sshString('ssh-ed25519'), sshString(pub)]);
@@ -58,8 +68,12 @@ function ed25519Parts(privateKey: KeyObject, publicKey: KeyObject): KeyParts {
 }
 
 function ecdsaParts(privateKey: KeyObject, publicKey: KeyObject): KeyParts {
-  // SPKI for P-256 ends in the 65-byte uncompressed point; SEC 1 holds the scalar d second.
-  const point = publicKey.export({ type: 'spki', format: 'der' }).subarray(-65);
+  // The uncompressed point 04 || x || y from the public JWK; SEC 1 holds the scalar d second.
+  const point = Buffer.concat([
+    Buffer.from([0x04]),
+    publicJwkBytes(publicKey, 'x', 32),
+    publicJwkBytes(publicKey, 'y', 32),
+  ]);
   const sec1 = privateKey.export({ type: 'sec1', format: 'der' });
   const scalar = derSequence(sec1)[1];
   if (scalar === undefined || scalar.tag !== 0x04) throw new Error('SEC 1: no private scalar');

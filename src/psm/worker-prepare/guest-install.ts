@@ -109,6 +109,8 @@ export async function resetIdentity(
   ];
   const removed = await removeGuestFiles(worker, layout, remove, ops);
   if (!removed.ok) return removed;
+  const stale = await removeGuestFiles(worker, layout, survey.staleCopies, ops, true);
+  if (!stale.ok) return stale;
   if (survey.machineIds.includes(layout.machineIdFile)) {
     const emptied = await worker.copyToGuest(new Uint8Array(0), layout.machineIdFile, {
       ...ops,
@@ -117,5 +119,5 @@ export async function resetIdentity(
     });
     if (!emptied.ok) return err(fromGuestOps(emptied.error, `emptying ${layout.machineIdFile}`));
   }
-  return ok(remove);
+  return ok([...remove, ...survey.staleCopies]);
 }

@@ -17,6 +17,11 @@ export interface IdentityFiles {
   /** machine-id files that exist (the main one is emptied, the others removed). */
   readonly machineIds: readonly string[];
   readonly leases: readonly string[];
+  /**
+   * Staging directories a killed copy left in a host key directory (`.psm-copy-*`, root 0700):
+   * one may hold a private key that never reached its name.
+   */
+  readonly staleCopies: readonly string[];
   /** psm's sshd_config is there (an earlier prepare, finished or not, switched sshd to it). */
   readonly psmConfig: boolean;
 }
@@ -24,6 +29,7 @@ export interface IdentityFiles {
 /** More names than this in the answer is not a worker psm knows how to reset. */
 export const MAX_IDENTITY_FILES = 256;
 const HOST_KEY_NAME = /^(?:ssh|psm)_host_[A-Za-z0-9_.-]+$/;
+const STALE_COPY_NAME = /^\.psm-copy-[0-9a-f]{16}$/;
 const LEASE_NAME = /^[A-Za-z0-9_.:@+-]+\.leases?$/;
 const SAFE_PATH = /^\/[A-Za-z0-9_.:@+/-]+$/;
 
@@ -41,6 +47,7 @@ export function identityFindArgv(layout: GuestIdentityLayout): string[] {
     '*.lease',
     '*.leases',
     posix.basename(layout.sshdConfig),
+    '.psm-copy-*',
   ];
   const tests = names.flatMap((name, i) => (i === 0 ? ['-name', name] : ['-o', '-name', name]));
   return [...roots(layout), '-mindepth', '1', '-maxdepth', '1', '(', ...tests, ')', '-print0'];
@@ -79,6 +86,7 @@ export function parseIdentityListing(
   const hostKeys: string[] = [];
   const machineIds: string[] = [];
   const leases: string[] = [];
+  const staleCopies: string[] = [];
   let psmConfig = false;
   for (const path of paths) {
     if (!SAFE_PATH.test(path) || path.includes('/../') || path.includes('/./'))
@@ -87,12 +95,13 @@ export function parseIdentityListing(
     const name = posix.basename(path);
     if (path === layout.sshdConfig) psmConfig = true;
     else if (layout.hostKeyDirs.includes(dir) && HOST_KEY_NAME.test(name)) hostKeys.push(path);
+    else if (layout.hostKeyDirs.includes(dir) && STALE_COPY_NAME.test(name)) staleCopies.push(path);
     else if (path === layout.machineIdFile || layout.extraMachineIdFiles.includes(path))
       machineIds.push(path);
     else if (layout.leaseDirs.includes(dir) && LEASE_NAME.test(name)) leases.push(path);
     // Anything else (a file psm did not ask for) is left alone.
   }
-  return ok({ hostKeys, machineIds, leases, psmConfig });
+  return ok({ hostKeys, machineIds, leases, staleCopies, psmConfig });
 }
 
 export async function listIdentityFiles(
@@ -105,16 +114,18 @@ export async function listIdentityFiles(
   return parseIdentityListing(ran.value, layout);
 }
 
-/** `rm -f -- PATHS` in the guest, a bounded number of paths per run. */
+/** `rm -f -- PATHS` (`-rf` for directories) in the guest, a bounded number of paths per run. */
 export async function removeGuestFiles(
   worker: Worker,
   layout: GuestIdentityLayout,
   paths: readonly string[],
   ops: OpOptions,
+  recursive = false,
 ): Promise<Result<number, PrepareFailure>> {
   let runs = 0;
+  const flag = recursive ? '-rf' : '-f';
   for (let i = 0; i < paths.length; i += 64) {
-    const ran = await runChecked(worker, layout.programs.rm, ['-f', '--', ...paths.slice(i, i + 64)], ops);
+    const ran = await runChecked(worker, layout.programs.rm, [flag, '--', ...paths.slice(i, i + 64)], ops);
     if (!ran.ok) return ran;
     runs += 1;
   }

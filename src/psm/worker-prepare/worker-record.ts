@@ -85,6 +85,7 @@ export async function removeWorkerRecord(
   location: string,
   worker: string,
 ): Promise<Result<boolean, PrepareFailure>> {
+  if (!WORKER_NAME_PATTERN.test(worker)) return badName(worker);
   const path = workerRecordPath(location, worker);
   try {
     await unlink(path);
@@ -99,6 +100,7 @@ export async function readWorkerRecord(
   location: string,
   worker: string,
 ): Promise<Result<WorkerRecord, PrepareFailure>> {
+  if (!WORKER_NAME_PATTERN.test(worker)) return badName(worker);
   const path = workerRecordPath(location, worker);
   const read = await readJsonRecordFile(path, SPEC);
   if (!read.ok) {
@@ -119,6 +121,10 @@ export async function readWorkerRecord(
   if (value.worker !== worker || !isIdentity(identity))
     return err(prepareError('WORKER_RECORD_INVALID', `${path} is not the record of ${worker}`));
   return ok({ worker, identity });
+}
+
+function badName(worker: string): Result<never, PrepareFailure> {
+  return err(prepareError('PREPARE_BAD_INPUT', `"${worker.slice(0, 64)}" is not a worker name`));
 }
 
 function isIdentity(value: unknown): value is WorkerIdentity {
