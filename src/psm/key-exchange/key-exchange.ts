@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { ok, type Result } from '../../common/result.js';
 import { publicKeyEquals, type PublicKey } from '../../authorized-keys/index.js';
 import type { OpOptions, Worker } from '../../guest-ops/guest-ops.js';
@@ -30,7 +31,7 @@ export async function grantApplication(
     settings,
     worker,
     {
-      action: 'key-exchange.grant',
+      action: AUDIT_ACTIONS.keyGrant,
       subject: {
         appId: id.value,
         mainNode: parsed.value.mainNode.fingerprint,
@@ -65,7 +66,7 @@ export async function revokeApplication(
     settings,
     worker,
     {
-      action: 'key-exchange.revoke',
+      action: AUDIT_ACTIONS.keyRevoke,
       subject: { appId: id.value },
       rollBackOnFailure: false,
       mutate: (record) => {
@@ -87,7 +88,7 @@ export async function installAdminKey(
 ): Promise<Result<KeyChange, KeyExchangeError>> {
   const parsed = parseCallerKey(key, 'admin');
   if (!parsed.ok) return parsed;
-  return setAdminKeys(settings, worker, [parsed.value], 'key-exchange.admin-install', ops);
+  return setAdminKeys(settings, worker, [parsed.value], AUDIT_ACTIONS.keyAdminInstall, ops);
 }
 
 /**
@@ -132,7 +133,7 @@ export async function reapplyIntendedKeys(
     settings,
     worker,
     {
-      action: 'key-exchange.reapply',
+      action: AUDIT_ACTIONS.keyReapply,
       subject: {},
       rollBackOnFailure: false,
       mutate: (record: IntendedKeys) => ok(record),
