@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Worker } from '../../guest-ops/guest-ops.js';
+import { readWorkerRecord } from '../worker-prepare/worker-record.js';
 import { decodeUtf8Strict } from '../../common/utf8.js';
 import { PSM_SSHD_CONFIG_PATH, renderWorkerSshdConfig } from '../host-keys/sshd-config.js';
 import type { AuditContext } from './context.js';
