@@ -41,12 +41,19 @@ export async function grantApplication(
       mutate: (record, now) => {
         if (record.admin.length === 0)
           return keyxError('KEYX_NO_ADMIN_KEY', `${worker.name} has no admin key yet (prepare it first)`);
-        if (record.applications.some((app) => app.appId === id.value))
-          return keyxError('KEYX_APP_EXISTS', `${id.value} already holds ${worker.name}; revoke it first`);
-        if (record.applications.length >= MAX_APPLICATIONS)
+        const others = record.applications.filter((app) => app.appId !== id.value);
+        if (others.length >= MAX_APPLICATIONS)
           return keyxError('KEYX_TOO_MANY', `${worker.name} already holds ${MAX_APPLICATIONS} applications`);
-        const grant = { appId: id.value, grantedAt: now, ...parsed.value };
-        return ok({ ...record, applications: [...record.applications, grant] });
+        // Granting again sets the application's keys to exactly these (safe to retry after a
+        // crash); keys that stay the same keep their grant time, so a retry never extends them.
+        const earlier = record.applications.find((app) => app.appId === id.value);
+        const same =
+          earlier !== undefined &&
+          publicKeyEquals(earlier.mainNode, parsed.value.mainNode) &&
+          earlier.initiators.length === parsed.value.initiators.length &&
+          earlier.initiators.every((key, i) => publicKeyEquals(key, parsed.value.initiators[i] as PublicKey));
+        const grant = { appId: id.value, grantedAt: same ? earlier.grantedAt : now, ...parsed.value };
+        return ok({ ...record, applications: [...others, grant] });
       },
     },
     ops,
@@ -69,11 +76,9 @@ export async function revokeApplication(
       action: AUDIT_ACTIONS.keyRevoke,
       subject: { appId: id.value },
       rollBackOnFailure: false,
-      mutate: (record) => {
-        if (!record.applications.some((app) => app.appId === id.value))
-          return keyxError('KEYX_NO_SUCH_APP', `${id.value} holds no grant on ${worker.name}`);
-        return ok({ ...record, applications: record.applications.filter((app) => app.appId !== id.value) });
-      },
+      // Revoking an application that holds nothing succeeds (the file is still written and read back).
+      mutate: (record) =>
+        ok({ ...record, applications: record.applications.filter((app) => app.appId !== id.value) }),
     },
     ops,
   );
