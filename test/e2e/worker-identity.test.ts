@@ -116,7 +116,7 @@ afterAll(async () => {
 describe('psm worker prepare on two clones at once', () => {
   it('gives each clone its own keys, exactly what ssh-keyscan sees, and no other host key file', async () => {
     const runs = await Promise.all(
-      NAMES.map((n) => psm(['worker', 'prepare', n, '--json', '--no-admin-key'])),
+      NAMES.map((n) => psm(['worker', 'prepare', n, '--json', '--no-admin-key', '--policies', 'policies'])),
     );
     for (const [i, run] of runs.entries()) {
       expect(run.code, run.stderr).toBe(0);
