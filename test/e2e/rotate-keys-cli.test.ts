@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
 import { installAdminKey } from '../../src/psm/key-exchange/index.js';
-import { adminKeyPaths, journalPath } from '../../src/psm/rotation/index.js';
+import { adminKeyPaths, hostKeyJournalPath, journalPath } from '../../src/psm/rotation/index.js';
+import { knownHostsPath } from '../../src/psm/host-keys/pin-store.js';
 import { QEMU_USER_ADMIN_ADDRESS } from '../../src/vault/schema.js';
 import {
   bootPreparedWorker,
@@ -115,9 +116,7 @@ describe('psm rotate-keys --admin on two real workers', () => {
     await runProgram('cp', ['-p', at.adminKeyFile, old], { timeoutMs: 5000 });
     await runProgram('cp', ['-p', `${at.adminKeyFile}.pub`, `${old}.pub`], { timeoutMs: 5000 });
     const oldFingerprint = await fingerprintOf(old);
-    const started = performance.now();
     const run = await rotate('--concurrency', '2');
-    fullRunMs = performance.now() - started;
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const report = JSON.parse(run.stdout) as {
       phase: string;
@@ -141,6 +140,34 @@ describe('psm rotate-keys --admin on two real workers', () => {
     expect(existsSync(journalPath(at.location))).toBe(false);
   }, 300_000);
 
+  it('with --host-keys gives both workers new host keys: ssh with strict checking connects with no prompt', async () => {
+    const before = await readFile(knownHostsPath(at.location), 'utf8');
+    const started = performance.now();
+    const run = await rotate('--host-keys', '--admin');
+    fullRunMs = performance.now() - started;
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      hostKeys: { done: true, workers: { rk1: 'done', rk2: 'done' }, failed: [] },
+      admin: { phase: 'done' },
+    });
+    const after = await readFile(knownHostsPath(at.location), 'utf8');
+    const keysIn = (text: string) =>
+      new Set(
+        text
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ')[2]),
+      );
+    // Every pin is new: no key pinned before is pinned now.
+    expect([...keysIn(after)].filter((k) => keysIn(before).has(k))).toEqual([]);
+    for (const target of targets) expect(await keyAccepted(target, at.adminKeyFile)).toBe(true);
+    expect(existsSync(hostKeyJournalPath(at.location))).toBe(false);
+    const audit = await runProgram(process.execPath, [PSM, 'audit', '--location', at.location, '--json'], {
+      timeoutMs: 120_000,
+    });
+    expect(audit.exitCode, audit.stdout.toString()).toBe(0);
+  }, 300_000);
+
   it(`never locks psm out when killed at a random moment (${TRIALS} trials), and every rerun completes`, async () => {
     const next = random(0x5eed12);
     const outcomes: string[] = [];
@@ -160,7 +187,9 @@ describe('psm rotate-keys --admin on two real workers', () => {
       const code = await exited;
       const phase = existsSync(journalPath(at.location))
         ? (JSON.parse(await readFile(journalPath(at.location), 'utf8')) as { phase: string }).phase
-        : 'none';
+        : existsSync(hostKeyJournalPath(at.location))
+          ? 'host-keys'
+          : 'none';
       // The invariant: whatever the kill interrupted, a key psm holds logs in to every worker.
       for (const target of targets) {
         const accepted = [];
@@ -170,11 +199,12 @@ describe('psm rotate-keys --admin on two real workers', () => {
           `trial ${trial} (kill after ${delay} ms, phase ${phase}): ${target.worker} lets no held key in`,
         ).toBeGreaterThan(0);
       }
-      const rerun = await rotate();
-      expect(rerun.code, `trial ${trial} rerun: ${rerun.stderr}`).toBe(0);
-      const report = JSON.parse(rerun.stdout) as { phase: string; newFingerprint: string };
-      // Killed before the journal existed, the rerun makes its own rotation; else it resumes the killed one.
-      expect(report.phase).toBe('done');
+      const rerun = await rotate('--host-keys');
+      expect(rerun.code, `trial ${trial} rerun: ${rerun.stderr}${rerun.stdout}`).toBe(0);
+      const report = JSON.parse(rerun.stdout) as { admin: { phase: string }; hostKeys: { done: boolean } };
+      // Killed before a journal existed, the rerun makes its own rotation; else it resumes the killed one.
+      expect([report.admin.phase, report.hostKeys.done]).toEqual(['done', true]);
+      expect(existsSync(hostKeyJournalPath(at.location))).toBe(false);
       expect(await fingerprintOf(at.adminKeyFile)).not.toBe(before);
       expect(heldKeyFiles()).toEqual([at.adminKeyFile]);
       for (const target of targets) expect(await keyAccepted(target, at.adminKeyFile)).toBe(true);
