@@ -173,18 +173,28 @@ describe('psm rotate-keys --admin on two real workers', () => {
     const outcomes: string[] = [];
     for (let trial = 0; trial < TRIALS; trial += 1) {
       const before = await fingerprintOf(at.adminKeyFile);
-      const delay = Math.floor(next() * fullRunMs);
-      const child = spawn(
-        process.execPath,
-        [PSM, 'rotate-keys', '--admin', '--location', at.location, '--json'],
-        {
-          stdio: 'ignore',
-        },
-      );
-      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-      await Promise.race([sleep(delay), exited]);
-      child.kill('SIGKILL');
-      const code = await exited;
+      // A kill must land inside a run: a run that finished first teaches how long a run takes, and
+      // the trial is tried again with a moment inside that time.
+      let delay = 0;
+      let code: number | null = 0;
+      for (let attempt = 0; attempt < 10 && code !== null; attempt += 1) {
+        delay = Math.floor(next() * fullRunMs);
+        const started = performance.now();
+        const child = spawn(
+          process.execPath,
+          [PSM, 'rotate-keys', '--admin', '--host-keys', '--location', at.location, '--json'],
+          { stdio: 'ignore' },
+        );
+        const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+        const first = await Promise.race([
+          sleep(delay).then(() => 'timer' as const),
+          exited.then(() => 'exit' as const),
+        ]);
+        if (first === 'exit') fullRunMs = Math.max(200, performance.now() - started);
+        child.kill('SIGKILL');
+        code = await exited;
+      }
+      expect(code, `trial ${trial}: no kill landed inside a run`).toBeNull();
       const phase = existsSync(journalPath(at.location))
         ? (JSON.parse(await readFile(journalPath(at.location), 'utf8')) as { phase: string }).phase
         : existsSync(hostKeyJournalPath(at.location))
