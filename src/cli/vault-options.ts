@@ -151,3 +151,32 @@ export function keyOptions(io: CliIo, flags: KeyFlags): KeyOptions {
     },
   };
 }
+
+/**
+ * keyOptions for a command that unlocks the vault more than once (an act, then its audit entry):
+ * the passphrase is asked for once, kept for the command and handed out as a fresh copy each
+ * time (the vault wipes what it is given); `wipe()` clears the kept copy when the command ends.
+ */
+export function onceKeyOptions(io: CliIo, flags: KeyFlags): { options: KeyOptions; wipe(): void } {
+  const base = keyOptions(io, flags);
+  let kept: Uint8Array | undefined;
+  const ask = base.passphrase;
+  return {
+    options: {
+      ...base,
+      ...(ask === undefined
+        ? {}
+        : {
+            passphrase: async () => {
+              if (kept === undefined) {
+                const read = await ask();
+                if (!read.ok) return read;
+                kept = read.value;
+              }
+              return { ok: true, value: Uint8Array.from(kept) };
+            },
+          }),
+    },
+    wipe: () => kept?.fill(0),
+  };
+}

@@ -2,12 +2,16 @@ import { Option, type Command } from 'commander';
 import { isUtf8 } from 'node:buffer';
 import { CliFailure } from './failure.js';
 import { printJson, printLine, type CliIo } from './output.js';
+import { openActLog, recordAct } from './record-act.js';
+import { AUDIT_ACTIONS } from '../psm/audit-log/actions.js';
+import type { AuditLog } from '../psm/audit-log/index.js';
 import { promptSecret, readSecretStdin } from './prompt.js';
 import {
   addKeyOptions,
   addLocationOption,
   addLockWaitOption,
   keyOptions,
+  onceKeyOptions,
   orFail,
   parseFd,
   promptFailure,
@@ -68,15 +72,23 @@ function registerSet(vault: Command, io: CliIo): void {
           'usage',
         );
       const location = orFail(locationFrom(flags.location));
+      const key = onceKeyOptions(io, flags);
       const secret = await readNewSecret(io, path, flags.raw === true);
+      let log: AuditLog | undefined;
       try {
-        const result = orFail(
-          await setSecret(location, path, secret, keyOptions(io, flags), writeOptions(flags)),
-        );
+        const result = orFail(await setSecret(location, path, secret, key.options, writeOptions(flags)));
+        // Recorded after the act, so the vault's own refusals (a FIFO, a symlink, a lock) come first.
+        log = await openActLog(location, key.options, writeOptions(flags));
+        await recordAct(log, {
+          action: AUDIT_ACTIONS.vaultSet,
+          subject: { path, keyId: result.keyId, replaced: result.replaced },
+        });
         if (flags.json) printJson(io, result);
         else printLine(io, `${result.replaced ? 'replaced' : 'sealed'} ${path} (key ${result.keyId})`);
       } finally {
         secret.fill(0);
+        key.wipe();
+        log?.close();
       }
     },
   );
@@ -252,12 +264,33 @@ function registerRekey(vault: Command, io: CliIo): void {
       if (!read.ok) throw promptFailure(read.error, 'new vault passphrase');
       target = { kind: 'passphrase', passphrase: read.value, cost: flags.kdfCost };
     }
-    const result = orFail(await rekeyVault(location, keyOptions(io, flags), target, writeOptions(flags)));
-    if (flags.json) printJson(io, result);
+    const key = onceKeyOptions(io, flags);
+    let log: AuditLog | undefined;
+    let result: Awaited<ReturnType<typeof rekeyVault>>;
+    try {
+      // Opened with the old key; the log's keys stay in memory across the rekey.
+      log = await openActLog(location, key.options, writeOptions(flags));
+      result = await rekeyVault(location, key.options, target, writeOptions(flags));
+      if (result.ok)
+        await recordAct(log, {
+          action: AUDIT_ACTIONS.vaultRekey,
+          subject: {
+            oldKeyId: result.value.oldKeyId,
+            newKeyId: result.value.newKeyId,
+            keySource: result.value.keySource,
+            resealed: result.value.resealed,
+          },
+        });
+    } finally {
+      key.wipe();
+      log?.close();
+    }
+    const done = orFail(result);
+    if (flags.json) printJson(io, done);
     else
       printLine(
         io,
-        `rekeyed: ${result.resealed} sealed values moved from key ${result.oldKeyId} to key ${result.newKeyId} (${result.keySource})`,
+        `rekeyed: ${done.resealed} sealed values moved from key ${done.oldKeyId} to key ${done.newKeyId} (${done.keySource})`,
       );
   });
   command.addHelpText(

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Interrupt } from './interrupt.js';
 import { EXIT } from './exit-codes.js';
 import { printError, printJson, printLine, type CliIo } from './output.js';
-import { addLocationOption } from './vault-options.js';
+import { addKeyOptions, addLocationOption } from './vault-options.js';
 import { examples } from './vm-support.js';
 import {
   keyTypesOf,
@@ -29,7 +29,7 @@ export function register(program: Command, io: CliIo, interrupt: Interrupt): voi
       .option('--timeout <seconds>', 'give up on a guest operation after this long')
       .option('--json', 'print the result as JSON', false);
 
-  common(worker.command('prepare'))
+  addKeyOptions(common(worker.command('prepare')))
     .description(
       "Make, install and pin fresh host keys, switch sshd to psm's config, take the clean snapshot",
     )
@@ -40,6 +40,7 @@ export function register(program: Command, io: CliIo, interrupt: Interrupt): voi
     )
     .option('--key-type <types>', 'host key types, comma-separated: ed25519, ecdsa, rsa', 'ed25519')
     .option('--hash-known-hosts', "write the worker's names hashed in psm's known_hosts", false)
+    .option('--no-admin-key', "do not write psm's admin key (key exchange) onto the worker")
     .addHelpText(
       'after',
       `\nEach step is printed on stderr as it starts ("psm: prepare w1: step 3/15 survey"). The
@@ -53,14 +54,20 @@ an interrupted prepare is completed by running it again.${examples([
     .action(
       async (
         name: string,
-        flags: WorkerFlags & { policies?: string; keyType: string; hashKnownHosts: boolean },
+        flags: WorkerFlags & {
+          policies?: string;
+          keyType: string;
+          hashKnownHosts: boolean;
+          adminKey: boolean;
+        },
       ) => {
         const location = locationOf(flags);
         const keyAlgorithms = keyTypesOf(flags.keyType);
         const policies = await policiesOf(flags.policies, location);
         const { prepareWorker } = await import('../psm/worker-prepare/index.js');
-        const outcome = await withWorker(flags, location, name, (w) =>
-          prepareWorker(
+        const { finishPrepare } = await import('./worker-admin-key.js');
+        const outcome = await withWorker(flags, location, name, async (w) => {
+          const prepared = await prepareWorker(
             w,
             { location, policies, keyAlgorithms, hashKnownHosts: flags.hashKnownHosts },
             {
@@ -68,16 +75,20 @@ an interrupted prepare is completed by running it again.${examples([
               ...timeoutOf(flags),
               onStep: (e) => printError(io, `psm: prepare ${e.worker}: step ${e.index}/${e.total} ${e.step}`),
             },
-          ),
-        );
-        if (!outcome.ok) throw prepareFailure(outcome.error);
-        const done = outcome.value;
+          );
+          if (!prepared.ok) throw prepareFailure(prepared.error);
+          // Recorded, the admin key written (key exchange) and the clean snapshot taken again with it.
+          const admin = await finishPrepare(io, flags, location, w, policies, prepared.value, flags.adminKey);
+          return { ...prepared.value, ...admin };
+        });
+        const done = outcome;
         const hostKeys = done.hostKeys.map(({ type, fingerprint }) => ({ type, fingerprint }));
         if (flags.json)
           return printJson(io, {
             worker: done.worker,
             ssh: done.ssh,
             hostKeys,
+            adminKey: done.adminFingerprint ?? null,
             knownHosts: done.knownHosts,
             record: done.record,
             gates: done.gates,
@@ -90,6 +101,8 @@ an interrupted prepare is completed by running it again.${examples([
           `prepared ${done.worker}: ssh ${done.ssh.host}:${done.ssh.port}, pinned in ${done.knownHosts}`,
         );
         for (const key of hostKeys) printLine(io, `  ${key.type} ${key.fingerprint}`);
+        if (done.adminFingerprint !== null)
+          printLine(io, `  admin key ${done.adminFingerprint} written under the admin policy`);
       },
     );
 

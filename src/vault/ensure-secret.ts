@@ -8,7 +8,7 @@ import { isSecretPath } from './schema-types.js';
 import { applyLineEdits } from './toml-lines.js';
 import type { KeyOptions } from './unlock.js';
 import { openSecret, openVault } from './vault.js';
-import { withWriteLock, writeConfig } from './write.js';
+import { withWriteLock, writeConfig, type WriteOptions } from './write.js';
 
 /** A creation that finds the write lock taken waits this often, this long, before giving up. */
 const LOCKED_RETRIES = 40;
@@ -32,6 +32,8 @@ export async function ensureSecret(
   path: string,
   length: number,
   options: KeyOptions,
+  /** A caller's own --lock-wait: waited once, not retried. */
+  write: WriteOptions = {},
 ): Promise<Result<EnsuredSecret, VaultError>> {
   if (!isSecretPath(path)) return err(vaultError('BAD_PATH', `${path} is not a secret path`));
   if (!Number.isInteger(length) || length < 1 || length > MAX_SECRET_BYTES)
@@ -40,9 +42,10 @@ export async function ensureSecret(
   if (!existing.ok || existing.value !== null)
     return existing.ok ? ok({ value: existing.value as Uint8Array, created: false }) : existing;
   for (let attempt = 1; ; attempt += 1) {
-    const made = await createUnderLock(location, path, length, options);
+    const made = await createUnderLock(location, path, length, options, write);
     // Another psm holds the vault's write lock for a moment (a set, or the same creation).
-    if (made.ok || made.error.code !== 'LOCKED' || attempt >= LOCKED_RETRIES) return made;
+    const retry = write.lockWaitMs === undefined && attempt < LOCKED_RETRIES;
+    if (made.ok || made.error.code !== 'LOCKED' || !retry) return made;
     await sleep(LOCKED_RETRY_MS);
   }
 }
@@ -52,12 +55,13 @@ function createUnderLock(
   path: string,
   length: number,
   options: KeyOptions,
+  write: WriteOptions,
 ): Promise<Result<EnsuredSecret, VaultError>> {
   // The write lock waits for other writers (its default --lock-wait); the key input is read first.
   return withWriteLock(
     location,
     options,
-    {},
+    write,
     async (_layout, keyOptions): Promise<Result<EnsuredSecret, VaultError>> => {
       const vault = await openVault(location, keyOptions);
       if (!vault.ok) return vault;

@@ -24,7 +24,6 @@ import { bootPreparedWorker, BOOT_MS, makeKeyxLocation, type KeyxLocation } from
 const PSM = resolve('bin/psm.js');
 const NAME = 'au1';
 const OP_MS = 120_000;
-const HOST_KEY = '/persist/etc/ssh/ssh_host_ed25519_key';
 const ADMIN_GATE = '/usr/local/libexec/psm/gate-admin';
 
 let at: KeyxLocation;
@@ -243,6 +242,9 @@ describe('psm audit on a real worker', () => {
   it(
     'finds a host key that is not the pinned one (HOST_KEY_NOT_PINNED); --fix does not pin it',
     async () => {
+      // prepare names its key file by generation: the one sshd uses is in psm's config.
+      const HOST_KEY = /^HostKey (\S+)$/m.exec(await copyOut(PSM_SSHD_CONFIG_PATH))?.[1] ?? '';
+      expect(HOST_KEY).toMatch(/^\/persist\/etc\/ssh\/psm_host_ed25519_key-/);
       await exec('/bin/cp', '-p', HOST_KEY, '/persist/etc/ssh/kept-key');
       await exec('/usr/bin/ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', '/persist/etc/ssh/other-key');
       await exec('/bin/mv', '-f', '/persist/etc/ssh/other-key', HOST_KEY);

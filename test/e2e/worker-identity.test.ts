@@ -82,6 +82,8 @@ beforeAll(async () => {
   temp = await makeTempDir('worker-identity');
   location = join(temp.path, 'location');
   psm = psmAt(location);
+  // prepare records what it did in the location's audit log (its key is in the vault).
+  await expectOk(['init', '--location', location]);
   key = await clientKey(temp.path);
   policies = [];
   for (const file of ['admin.yaml', 'main-node.yaml', 'initiator.yaml']) {
@@ -113,7 +115,9 @@ afterAll(async () => {
 
 describe('psm worker prepare on two clones at once', () => {
   it('gives each clone its own keys, exactly what ssh-keyscan sees, and no other host key file', async () => {
-    const runs = await Promise.all(NAMES.map((n) => psm(['worker', 'prepare', n, '--json'])));
+    const runs = await Promise.all(
+      NAMES.map((n) => psm(['worker', 'prepare', n, '--json', '--no-admin-key', '--policies', 'policies'])),
+    );
     for (const [i, run] of runs.entries()) {
       expect(run.code, run.stderr).toBe(0);
       const out = JSON.parse(run.stdout) as PrepareJson;

@@ -4,27 +4,20 @@
  * driver, the shipped policies' gates installed, psm's sshd config in force and the clone's host
  * key pinned in psm's known_hosts (read out of band, never trusted on first use).
  *
- * The preparation here is the minimum these suites need until `prepareWorker` (issue 11) is in
- * main; it uses psm's own renderers (sshd config, gates) and pin store.
+ * The worker is prepared by psm's own prepareWorker, exactly as `psm worker prepare` does.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { openDriver, openTemplate, defaultVmDirectory } from '../../src/guest-ops/driver-factory.js';
 import type { GuestOpsDriver, Worker } from '../../src/guest-ops/guest-ops.js';
 import { DEFAULT_WORKER_IMAGE_DIR, WORKER_IMAGE_ENV } from '../../src/guest-ops/image/manifest.js';
 import { initVault, layoutOf } from '../../src/vault/index.js';
-import { generateGate } from '../../src/psm/gate/index.js';
-import { renderWorkerSshdConfig, PSM_SSHD_CONFIG_PATH } from '../../src/psm/host-keys/sshd-config.js';
-import { pinWorker, pinnedKeys } from '../../src/psm/host-keys/pin-store.js';
-import { verifyPresentedKeys } from '../../src/psm/host-keys/verify-identity.js';
-import { parseGuestPublicKey } from '../../src/psm/host-keys/guest-answers.js';
 import { loadRolePolicies, type RolePolicies } from '../../src/psm/key-exchange/index.js';
 import { openAuditLog, type AuditLog } from '../../src/psm/audit-log/index.js';
+import { prepareWorker } from '../../src/psm/worker-prepare/index.js';
 import { makeTempDir } from './temp-dir.js';
 
 export const BOOT_MS = 180_000;
-const HOST_KEY = '/persist/etc/ssh/ssh_host_ed25519_key';
 
 export interface KeyxLocation {
   readonly location: string;
@@ -68,17 +61,7 @@ export async function makeKeyxLocation(prefix: string): Promise<KeyxLocation> {
   };
 }
 
-async function run(worker: Worker, path: string, argv: readonly string[]): Promise<string> {
-  const ran = await worker.runProgram(path, argv, { timeoutMs: 60_000 });
-  if (!ran.ok) throw new Error(`${path}: ${ran.error.code}: ${ran.error.message}`);
-  if (ran.value.exitCode !== 0)
-    throw new Error(
-      `${path} ${argv.join(' ')}: exit ${ran.value.exitCode}: ${Buffer.from(ran.value.stderr).toString()}`,
-    );
-  return Buffer.from(ran.value.stdout).toString();
-}
-
-/** Clones and boots a worker, installs the gates and psm's sshd config, pins its host key. */
+/** Clones and boots a worker and prepares it with psm's prepareWorker (host keys, sshd config, gates, pins, snapshot). */
 export async function bootPreparedWorker(at: KeyxLocation, name: string): Promise<Worker> {
   const template = await openTemplate({
     kind: 'worker-image',
@@ -92,36 +75,11 @@ export async function bootPreparedWorker(at: KeyxLocation, name: string): Promis
   if (!on.ok) throw new Error(on.error.message);
   const agent = await worker.waitForAgent({ timeoutMs: BOOT_MS });
   if (!agent.ok) throw new Error(agent.error.message);
-  for (const policy of [at.policies.admin, at.policies.mainNode, at.policies.initiator]) {
-    const gate = await worker.copyToGuest(Buffer.from(generateGate(policy).script), policy.gatePath, {
-      mode: 0o755,
-      owner: { uid: 0, gid: 0 },
-    });
-    if (!gate.ok) throw new Error(gate.error.message);
-  }
-  const config = renderWorkerSshdConfig({ hostKeyPaths: [HOST_KEY] });
-  const wrote = await worker.copyToGuest(Buffer.from(config), PSM_SSHD_CONFIG_PATH, {
-    mode: 0o644,
-    owner: { uid: 0, gid: 0 },
+  const prepared = await prepareWorker(worker, {
+    location: at.location,
+    policies: [at.policies.admin, at.policies.mainNode, at.policies.initiator],
   });
-  if (!wrote.ok) throw new Error(wrote.error.message);
-  const pub = await worker.copyFromGuest(`${HOST_KEY}.pub`);
-  if (!pub.ok) throw new Error(pub.error.message);
-  const key = parseGuestPublicKey(pub.value.data, `${HOST_KEY}.pub`);
-  if (!key.ok) throw new Error(key.error.message);
-  const ssh = await sshEndpoint(worker);
-  const pinned = await pinWorker(
-    at.location,
-    { worker: name, ...ssh },
-    [{ type: key.value.type, base64: key.value.base64 }],
-    { hashNames: false },
-  );
-  if (!pinned.ok) throw new Error(pinned.error.message);
-  // busybox init restarts sshd with psm's config once the running one is gone.
-  const pid = await worker.copyFromGuest('/run/sshd.pid');
-  if (!pid.ok) throw new Error(pid.error.message);
-  await run(worker, '/bin/kill', [Buffer.from(pid.value.data).toString().trim()]);
-  await waitForPinnedSshd(at.location, name, ssh);
+  if (!prepared.ok) throw new Error(`prepare ${name}: ${prepared.error.code}: ${prepared.error.message}`);
   return worker;
 }
 
@@ -129,19 +87,4 @@ export async function sshEndpoint(worker: Worker): Promise<{ host: string; port:
   const status = await worker.status();
   if (!status.ok || status.value.ssh === undefined) throw new Error('the worker has no SSH forward');
   return status.value.ssh;
-}
-
-async function waitForPinnedSshd(
-  location: string,
-  name: string,
-  ssh: { host: string; port: number },
-): Promise<void> {
-  const pins = await pinnedKeys(location, name);
-  if (!pins.ok) throw new Error(pins.error.message);
-  for (let i = 0; i < 60; i += 1) {
-    const seen = await verifyPresentedKeys(ssh.host, ssh.port, pins.value);
-    if (seen.ok) return;
-    await sleep(1000);
-  }
-  throw new Error(`${name}: sshd does not present its pinned key`);
 }

@@ -83,9 +83,9 @@ export function auditLogWithKeys(location: string, keys: AuditKeys): AuditLog {
 export async function openAuditLog(
   location: string,
   options: KeyOptions = {},
-  access: { readonly create?: boolean } = {},
+  access: { readonly create?: boolean; readonly lockWaitMs?: number } = {},
 ): Promise<Result<AuditLog, AuditLogError>> {
-  const keys = await openAuditKeys(location, options, access.create ?? true);
+  const keys = await openAuditKeys(location, options, access.create ?? true, access.lockWaitMs);
   if (!keys.ok) return keys;
   return { ok: true, value: auditLogWithKeys(location, keys.value) };
 }

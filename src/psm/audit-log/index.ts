@@ -20,3 +20,4 @@ export {
   type AuditFinding,
   type AuditLogReport,
 } from './verify-text.js';
+export { AUDIT_ACTIONS, type AuditAction } from './actions.js';

@@ -66,15 +66,23 @@ export async function openAuditKeys(
   location: string,
   options: KeyOptions,
   create = true,
+  lockWaitMs?: number,
 ): Promise<Result<AuditKeys, AuditLogError>> {
   const sodium = await loadSodium();
   const secret = create
-    ? await ensureSecret(location, AUDIT_SECRET_PATH, SECRET_BYTES, options)
+    ? await ensureSecret(
+        location,
+        AUDIT_SECRET_PATH,
+        SECRET_BYTES,
+        options,
+        lockWaitMs === undefined ? {} : { lockWaitMs },
+      )
     : await existingSecret(location, options);
   if (!secret.ok)
     return err(
       auditError(
-        'AUDIT_KEY_UNAVAILABLE',
+        // Another writer holding the vault is a wait that ran out, not a missing key.
+        secret.error.code === 'LOCKED' ? 'AUDIT_LOCKED' : 'AUDIT_KEY_UNAVAILABLE',
         `the audit key could not be taken from the vault: ${secret.error.code}: ${secret.error.message}`,
       ),
     );

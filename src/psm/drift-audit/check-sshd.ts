@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Worker } from '../../guest-ops/guest-ops.js';
+import { readWorkerRecord } from '../worker-prepare/worker-record.js';
 import { decodeUtf8Strict } from '../../common/utf8.js';
 import { PSM_SSHD_CONFIG_PATH, renderWorkerSshdConfig } from '../host-keys/sshd-config.js';
 import type { AuditContext } from './context.js';
@@ -51,11 +53,17 @@ export async function auditSshdConfig(ctx: AuditContext, worker: Worker): Promis
   const text = read.value.data.length > MAX_CONFIG_BYTES ? null : decodeUtf8Strict(read.value.data);
   const hostKeyPaths = text === null ? [] : [...text.matchAll(HOST_KEY_LINE)].map((m) => m[1] ?? '');
   const expected = hostKeyPaths.length === 0 ? null : renderWorkerSshdConfig({ hostKeyPaths });
-  if (text === null || expected === null || text !== expected)
+  // A prepared worker's record holds the digest of the very config prepare wrote (site lines included).
+  const record = await readWorkerRecord(ctx.location, worker.name);
+  const digest = createHash('sha256').update(read.value.data).digest('hex');
+  const changed = record.ok
+    ? digest !== record.value.identity.sshdConfigSha256
+    : text === null || expected === null || text !== expected;
+  if (changed)
     findings.push({
       code: 'SSHD_CONFIG_CHANGED',
       path,
-      message: `${path} is not the config psm writes${firstDifference(text, expected)}`,
+      message: `${path} is not the config psm wrote${record.ok ? ' (its sha256 is not the one prepare recorded)' : ''}${firstDifference(text, expected)}`,
     });
   return { findings, hostKeyPaths };
 }

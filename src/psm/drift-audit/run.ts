@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { err, ok, type Result } from '../../common/result.js';
 import type { GuestOpsDriver, OpOptions } from '../../guest-ops/guest-ops.js';
 import type { AuditLog } from '../audit-log/index.js';
@@ -49,7 +50,7 @@ export async function runAudit(options: AuditRunOptions): Promise<Result<AuditRu
   }
   const findings = reports.reduce((n, r) => n + r.findings.length, 0);
   const logged = await options.audit.append({
-    action: options.fix === true ? 'audit.fix' : 'audit.run',
+    action: options.fix === true ? AUDIT_ACTIONS.auditFix : AUDIT_ACTIONS.auditRun,
     subject: {
       workers: names.slice(0, 64),
       findings,

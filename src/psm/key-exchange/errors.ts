@@ -11,9 +11,6 @@ export type KeyExchangeErrorCode =
   | 'KEYX_TOO_MANY'
   /** The same key twice in one worker's file (sshd would use only the first line's options). */
   | 'KEYX_DUPLICATE_KEY'
-  /** The application already holds the worker (revoke it first), or holds no grant to revoke. */
-  | 'KEYX_APP_EXISTS'
-  | 'KEYX_NO_SUCH_APP'
   /** The worker has no admin key yet: psm writes application keys only beside an admin key. */
   | 'KEYX_NO_ADMIN_KEY'
   /** The admin policy's `from` does not let the admin in from where workers see it: writing it would lock psm out. */
@@ -50,10 +47,7 @@ export function keyExchangeErrorCategory(code: KeyExchangeErrorCode): ErrorCateg
     case 'KEYX_POLICY':
     case 'KEYX_RECORD_INVALID':
       return 'input';
-    case 'KEYX_NO_SUCH_APP':
-      return 'unreadable';
     case 'KEYX_DUPLICATE_KEY':
-    case 'KEYX_APP_EXISTS':
     case 'KEYX_NO_ADMIN_KEY':
     case 'KEYX_ADMIN_FROM_MISMATCH':
     case 'KEYX_RENDER':

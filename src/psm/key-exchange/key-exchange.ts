@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { ok, type Result } from '../../common/result.js';
 import { publicKeyEquals, type PublicKey } from '../../authorized-keys/index.js';
 import type { OpOptions, Worker } from '../../guest-ops/guest-ops.js';
@@ -30,7 +31,7 @@ export async function grantApplication(
     settings,
     worker,
     {
-      action: 'key-exchange.grant',
+      action: AUDIT_ACTIONS.keyGrant,
       subject: {
         appId: id.value,
         mainNode: parsed.value.mainNode.fingerprint,
@@ -40,12 +41,19 @@ export async function grantApplication(
       mutate: (record, now) => {
         if (record.admin.length === 0)
           return keyxError('KEYX_NO_ADMIN_KEY', `${worker.name} has no admin key yet (prepare it first)`);
-        if (record.applications.some((app) => app.appId === id.value))
-          return keyxError('KEYX_APP_EXISTS', `${id.value} already holds ${worker.name}; revoke it first`);
-        if (record.applications.length >= MAX_APPLICATIONS)
+        const others = record.applications.filter((app) => app.appId !== id.value);
+        if (others.length >= MAX_APPLICATIONS)
           return keyxError('KEYX_TOO_MANY', `${worker.name} already holds ${MAX_APPLICATIONS} applications`);
-        const grant = { appId: id.value, grantedAt: now, ...parsed.value };
-        return ok({ ...record, applications: [...record.applications, grant] });
+        // Granting again sets the application's keys to exactly these (safe to retry after a
+        // crash); keys that stay the same keep their grant time, so a retry never extends them.
+        const earlier = record.applications.find((app) => app.appId === id.value);
+        const same =
+          earlier !== undefined &&
+          publicKeyEquals(earlier.mainNode, parsed.value.mainNode) &&
+          earlier.initiators.length === parsed.value.initiators.length &&
+          earlier.initiators.every((key, i) => publicKeyEquals(key, parsed.value.initiators[i] as PublicKey));
+        const grant = { appId: id.value, grantedAt: same ? earlier.grantedAt : now, ...parsed.value };
+        return ok({ ...record, applications: [...others, grant] });
       },
     },
     ops,
@@ -65,14 +73,12 @@ export async function revokeApplication(
     settings,
     worker,
     {
-      action: 'key-exchange.revoke',
+      action: AUDIT_ACTIONS.keyRevoke,
       subject: { appId: id.value },
       rollBackOnFailure: false,
-      mutate: (record) => {
-        if (!record.applications.some((app) => app.appId === id.value))
-          return keyxError('KEYX_NO_SUCH_APP', `${id.value} holds no grant on ${worker.name}`);
-        return ok({ ...record, applications: record.applications.filter((app) => app.appId !== id.value) });
-      },
+      // Revoking an application that holds nothing succeeds (the file is still written and read back).
+      mutate: (record) =>
+        ok({ ...record, applications: record.applications.filter((app) => app.appId !== id.value) }),
     },
     ops,
   );
@@ -87,7 +93,7 @@ export async function installAdminKey(
 ): Promise<Result<KeyChange, KeyExchangeError>> {
   const parsed = parseCallerKey(key, 'admin');
   if (!parsed.ok) return parsed;
-  return setAdminKeys(settings, worker, [parsed.value], 'key-exchange.admin-install', ops);
+  return setAdminKeys(settings, worker, [parsed.value], AUDIT_ACTIONS.keyAdminInstall, ops);
 }
 
 /**
@@ -132,7 +138,7 @@ export async function reapplyIntendedKeys(
     settings,
     worker,
     {
-      action: 'key-exchange.reapply',
+      action: AUDIT_ACTIONS.keyReapply,
       subject: {},
       rollBackOnFailure: false,
       mutate: (record: IntendedKeys) => ok(record),

@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { ok, type Result } from '../../common/result.js';
 import type { PublicKey } from '../../authorized-keys/index.js';
 import type { OpOptions, Worker } from '../../guest-ops/guest-ops.js';
@@ -5,6 +6,8 @@ import type { AuditLog } from '../audit-log/index.js';
 import { writeAuthorizedKeys } from './apply.js';
 import { keyxError, type KeyExchangeError } from './errors.js';
 import { checkAdminFrom, type RolePolicies } from './policies.js';
+import { gateDigest } from '../gate/generate.js';
+import type { KeyPolicy } from '../policy/types.js';
 import { lockWorkerKeys, readIntendedKeys, writeIntendedKeys, type IntendedKeys } from './record.js';
 import { renderIntendedFile } from './render-file.js';
 
@@ -42,6 +45,10 @@ export interface ChangeSpec {
    * worker is ready); a removal is kept as the intent, so `psm audit --fix` finishes it later.
    */
   readonly rollBackOnFailure: boolean;
+}
+
+function rolePolicyList(policies: RolePolicies): KeyPolicy[] {
+  return [policies.admin, policies.mainNode, policies.initiator];
 }
 
 export function nowStamp(settings: KeyExchangeSettings): string {
@@ -100,7 +107,7 @@ export async function changeWorkerKeys(
     const written = await writeAuthorizedKeys(worker, file.value, new Date(stamp), ops);
     if (!written.ok) {
       await settings.audit.append({
-        action: 'key-exchange.failed',
+        action: AUDIT_ACTIONS.keyFailed,
         subject: { worker: worker.name, attempted: spec.action, code: written.error.code },
       });
       if (!spec.rollBackOnFailure) return written;
@@ -118,6 +125,8 @@ export async function changeWorkerKeys(
         worker: worker.name,
         revision: next.revision,
         holds: [...change.fingerprints],
+        // The policies the lines were rendered under, each with the digest of the gate it forces.
+        policies: rolePolicyList(settings.policies).map((p) => `${p.name}@${gateDigest(p)}`),
       },
     });
     if (!logged.ok)

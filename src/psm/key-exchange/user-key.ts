@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { timingSafeEqual } from 'node:crypto';
 import { ok, type Result } from '../../common/result.js';
 import type { PublicKey } from '../../authorized-keys/index.js';
@@ -72,7 +73,7 @@ export async function ensureUserKey(
     const stored = await writeIntendedKeys(settings.location, next);
     if (!stored.ok) return stored;
     const logged = await settings.audit.append({
-      action: 'key-exchange.user-key',
+      action: AUDIT_ACTIONS.userKey,
       subject: { worker: worker.name, fingerprint: key.value.fingerprint, guestPath: GUEST_USER_KEY },
     });
     if (!logged.ok)

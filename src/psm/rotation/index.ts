@@ -15,3 +15,9 @@ export {
 } from './rotate-admin.js';
 export { preparedWorkers } from './scope.js';
 export { tryLogin, type LoginTarget } from './ssh-login.js';
+export { hostKeyJournalPath, type HostKeyStep } from './host-key-journal.js';
+export {
+  rotateHostKeys,
+  type HostKeyRotationReport,
+  type RotateHostKeysOptions,
+} from './rotate-host-keys.js';

@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { acquirePidLock } from '../../common/pid-lock.js';
@@ -141,7 +142,7 @@ async function rotateLocked(options: RotateAdminOptions): Promise<Result<Rotatio
   if (existing.value === null) {
     const written = await writeJournal(location, journal);
     if (!written.ok) return written;
-    const logged = await record(options, 'rotate.start', journal, {});
+    const logged = await record(options, AUDIT_ACTIONS.rotateStart, journal, {});
     if (!logged.ok) return logged;
   }
   // Where each key is: the switch moves them (next -> active -> prev), so they are found again after it.
@@ -197,7 +198,7 @@ async function rotateLocked(options: RotateAdminOptions): Promise<Result<Rotatio
     journal = { ...journal, phase: 'removing' };
     const written = await writeJournal(location, journal);
     if (!written.ok) return written;
-    const logged = await record(options, 'rotate.switch', journal, {});
+    const logged = await record(options, AUDIT_ACTIONS.rotateSwitch, journal, {});
     if (!logged.ok) return logged;
     old = await held(location, journal.oldFingerprint);
     if (!old.ok) return old;
@@ -209,7 +210,7 @@ async function rotateLocked(options: RotateAdminOptions): Promise<Result<Rotatio
   if (Object.values(journal.workers).some((s) => s !== 'removed')) return ok(report('removing'));
   const dropped = await dropPrevious(adminKeyPaths(location));
   if (!dropped.ok) return dropped;
-  const logged = await record(options, 'rotate.done', journal, {});
+  const logged = await record(options, AUDIT_ACTIONS.rotateDone, journal, {});
   if (!logged.ok) return logged;
   const gone = await removeJournal(location);
   if (!gone.ok) return gone;

@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { ok, type Result } from '../../common/result.js';
 import type { GuestOpsDriver, OpOptions, Worker } from '../../guest-ops/guest-ops.js';
 import { pinnedKeys } from '../host-keys/pin-store.js';
@@ -60,7 +61,7 @@ export function addNewKey(
       ctx.settings,
       worker,
       [old.key, next.key],
-      'rotate.admin-add',
+      AUDIT_ACTIONS.rotateAdd,
       ctx.ops,
     );
     if (!written.ok)
@@ -81,7 +82,7 @@ export function removeOldKey(
   next: HeldKey,
 ): Promise<Result<void, RotationError>> {
   return withRunningWorker(ctx, name, async (worker, target) => {
-    const written = await setAdminKeys(ctx.settings, worker, [next.key], 'rotate.admin-remove', ctx.ops);
+    const written = await setAdminKeys(ctx.settings, worker, [next.key], AUDIT_ACTIONS.rotateRemove, ctx.ops);
     if (!written.ok)
       return rotationError('ROTATE_INCOMPLETE', `${name}: ${written.error.code}: ${written.error.message}`);
     const accepted = await login(ctx, target, next);
