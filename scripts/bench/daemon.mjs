@@ -150,6 +150,7 @@ export async function run() {
         imageDir,
         '--memory',
         '256',
+        '--untrusted-workers',
         '--json',
         '--log-level',
         'error',

@@ -4,12 +4,12 @@ import { MAX_MEMORY_MIB, MIN_MEMORY_MIB } from '../guest-ops/limits.js';
 import { CliFailure, failureOf } from './failure.js';
 import type { Interrupt } from './interrupt.js';
 import { printJson, printError, type CliIo } from './output.js';
-import { addLocationOption } from './vault-options.js';
+import { addKeyOptions, addLocationOption, keyOptions, type KeyFlags } from './vault-options.js';
 import { examples, integerOption } from './vm-support.js';
 import type { VaultError } from '../vault/errors.js';
 
-interface DaemonFlags {
-  location?: string;
+interface DaemonFlags extends KeyFlags {
+  untrustedWorkers: boolean;
   maxVms?: string;
   keepFree?: string;
   cloneAtStart?: string;
@@ -63,8 +63,13 @@ export function register(program: Command, io: CliIo, interrupt: Interrupt): voi
       'on SIGTERM, how long operations in flight may finish before they are aborted',
       '60',
     )
+    .option(
+      '--untrusted-workers',
+      'without prepareWorker and the key exchange: workers get only a clean snapshot (no pinned host key) and reserves with keys are refused; for tests and demos only',
+      false,
+    )
     .option('--json', 'print {"socket","pid"} on stdout once the daemon serves', false);
-  addLocationOption(command)
+  addKeyOptions(addLocationOption(command))
     .addHelpText(
       'after',
       examples([
@@ -117,15 +122,26 @@ async function runDaemon(io: CliIo, interrupt: Interrupt, flags: DaemonFlags): P
   }
   const gid = flags.socketGroup === undefined ? undefined : await resolveGroup(flags.socketGroup);
   if (gid !== undefined && !gid.ok) throw failureOf(gid.error, daemonErrorCategory);
+  const { openTrust } = await import('../jobmgr/daemon/trust.js');
+  // Without --untrusted-workers the location must be psm's (psm init): workers are prepared and
+  // keys exchanged by psm's own modules, or the daemon does not start.
+  const trust = flags.untrustedWorkers ? undefined : await openTrust(location, keyOptions(io, flags));
+  if (trust !== undefined && !trust.ok)
+    throw new CliFailure(trust.error.code, trust.error.message, trust.error.category);
   const lifecycle = await openQemuLifecycle({
     vmDirectory: flags.vmDir ?? defaultVmDirectory(location),
     imageDirectory: flags.image,
     ...(memoryMiB === undefined ? {} : { memoryMiB }),
+    ...(trust === undefined ? {} : { steps: trust.value.steps }),
   });
   if (!lifecycle.ok) throw failureOf(lifecycle.error, guestOpsErrorCategory);
   const log = createDaemonLogger({ level: flags.logLevel });
   if (!configured.value.fromConfig)
     log.warn('no virtual.conf at this location: the pool runs with psm defaults and the flags', { location });
+  if (trust === undefined)
+    log.warn('--untrusted-workers: no host key is pinned and no application key can be installed', {
+      location,
+    });
   const signal = interrupt.signal;
   const started = await startDaemon({
     location,
@@ -136,6 +152,7 @@ async function runDaemon(io: CliIo, interrupt: Interrupt, flags: DaemonFlags): P
     ...(gid === undefined ? {} : { socketGid: gid.value }),
   });
   if (!started.ok) {
+    if (trust?.ok === true) trust.value.close();
     const e = started.error;
     const category = isDaemonErrorCode(e.code)
       ? daemonErrorCategory(e.code)
@@ -151,4 +168,5 @@ async function runDaemon(io: CliIo, interrupt: Interrupt, flags: DaemonFlags): P
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await started.value.stop();
+  if (trust?.ok === true) trust.value.close();
 }

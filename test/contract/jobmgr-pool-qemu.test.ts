@@ -177,6 +177,7 @@ describe('the worker pool with real QEMU workers (max_vms 3, keep_free 1)', () =
         workerImageDir(),
         '--memory',
         '256',
+        '--untrusted-workers',
         '--json',
         '--log-level',
         'warn',

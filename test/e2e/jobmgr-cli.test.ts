@@ -97,4 +97,16 @@ describe('psm reserve / release / end / apps / workers / pool through the daemon
     ]);
     expect([none.code, JSON.parse(none.stdout).error.code]).toEqual([7, 'DAEMON_UNREACHABLE']);
   });
+
+  it('psm daemon refuses a location psm init never made unless --untrusted-workers, and a second daemon', async () => {
+    const bare = await makeTempDir('jobmgr-cli-bare');
+    try {
+      const refused = await runPsmInProcess(['daemon', '--location', bare.path, '--json']);
+      expect([refused.code, JSON.parse(refused.stdout).error.code]).toEqual([3, 'CONFIG_MISSING']);
+    } finally {
+      await bare.remove();
+    }
+    const second = await psm('daemon', '--untrusted-workers', '--json');
+    expect([second.code, JSON.parse(second.stdout).error.code]).toEqual([4, 'DAEMON_RUNNING']);
+  });
 });
