@@ -33,6 +33,13 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'image', load: async () => (await import('./image.js')).register },
   { name: 'vm', load: async () => (await import('./vm.js')).register },
   { name: 'worker', load: async () => (await import('./worker.js')).register },
+  { name: 'daemon', load: async () => (await import('./daemon.js')).register },
+  { name: 'reserve', load: async () => (await import('./jobs.js')).registerReserve },
+  { name: 'release', load: async () => (await import('./jobs.js')).registerRelease },
+  { name: 'end', load: async () => (await import('./jobs.js')).registerEnd },
+  { name: 'apps', load: async () => (await import('./jobs.js')).registerApps },
+  { name: 'workers', load: async () => (await import('./pool.js')).registerWorkers },
+  { name: 'pool', load: async () => (await import('./pool.js')).registerPool },
 ];
 
 /**

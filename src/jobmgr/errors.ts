@@ -70,3 +70,24 @@ export function jobMgrErrorCategory(code: JobMgrErrorCode): ErrorCategory {
       return assertNever(code);
   }
 }
+
+const JOB_MGR_CODES: Record<JobMgrErrorCode, true> = {
+  INVALID_APP_ID: true,
+  INVALID_JOB_ID: true,
+  INVALID_KEY: true,
+  TOO_MANY: true,
+  POOL_EXHAUSTED: true,
+  POOL_CLOSED: true,
+  APP_ENDING: true,
+  APP_NOT_FOUND: true,
+  JOB_NOT_FOUND: true,
+  WORKER_NOT_FOUND: true,
+  INVALID_SETTING: true,
+  STATE_IO: true,
+  STATE_INVALID: true,
+  LIFECYCLE_FAILED: true,
+};
+
+export function isJobMgrErrorCode(code: string): code is JobMgrErrorCode {
+  return Object.hasOwn(JOB_MGR_CODES, code);
+}

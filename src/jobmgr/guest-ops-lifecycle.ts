@@ -37,6 +37,12 @@ export interface GuestOpsLifecycleSteps {
   readonly prepare: PrepareStep;
   readonly grant: GrantStep;
   readonly revoke: RevokeStep;
+  /**
+   * Runs after every revert to the clean snapshot: the snapshot was taken at preparation, and a
+   * later change psm made on purpose (a rotated admin key whose snapshot refresh was cut) must
+   * not be undone by the revert.
+   */
+  readonly afterRevert?: (worker: Worker, options: LifecycleOptions) => Promise<Result<void, LifecycleError>>;
 }
 
 export interface GuestOpsLifecycleOptions extends GuestOpsLifecycleSteps {
@@ -110,9 +116,11 @@ export class GuestOpsLifecycle implements WorkerLifecycle {
   }
 
   revert(name: string, options: LifecycleOptions = {}): Promise<Result<void, LifecycleError>> {
-    return this.withWorker(name, async (worker) =>
-      asLifecycle(await worker.revertToSnapshot(CLEAN_SNAPSHOT, options)),
-    );
+    return this.withWorker(name, async (worker) => {
+      const reverted = asLifecycle(await worker.revertToSnapshot(CLEAN_SNAPSHOT, options));
+      if (!reverted.ok || this.o.afterRevert === undefined) return reverted;
+      return this.o.afterRevert(worker, options);
+    });
   }
 
   async destroy(name: string, options: LifecycleOptions = {}): Promise<Result<void, LifecycleError>> {

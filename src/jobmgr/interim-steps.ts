@@ -25,7 +25,8 @@ export const INTERIM_STEPS: GuestOpsLifecycleSteps = {
   revoke: () => Promise.resolve(ok(undefined)),
 };
 
-async function snapshotOnlyPrepare(
+/** Takes the clean snapshot of a booted clone and reports its SSH endpoint; pins nothing. */
+export async function snapshotOnlyPrepare(
   worker: Worker,
   options: LifecycleOptions,
 ): Promise<Result<PreparedWorker, LifecycleError>> {

@@ -1,3 +1,4 @@
+export type { Assignment, PoolDeps, PoolStatus, ReserveRequest } from './pool-types.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import { ok, type Result } from '../common/result.js';
 import { jobFail, type JobMgrError } from './errors.js';
@@ -9,53 +10,12 @@ import { SILENT_OBSERVER, type PoolObserver } from './observer.js';
 import { reconcile, type ReconcileReport } from './reconcile.js';
 import { mergeKeys } from './requests.js';
 import type { PoolSettings } from './settings.js';
-import type { AppRow, ApplicationKey, SshEndpoint, WorkerRow } from './state/rows.js';
-import type { WorkerState } from './state/schema.js';
+import type { AppRow, ApplicationKey, WorkerRow } from './state/rows.js';
 import type { PoolStore } from './state/store.js';
 import { Supply } from './supply.js';
+import type { Assignment, PoolDeps, PoolStatus, ReserveRequest } from './pool-types.js';
 import { TaskSet } from './task-set.js';
 import { WorkerOps } from './worker-ops.js';
-
-export interface PoolDeps {
-  readonly store: PoolStore;
-  readonly lifecycle: WorkerLifecycle;
-  readonly settings: PoolSettings;
-  readonly log?: Logger;
-  readonly observer?: PoolObserver;
-  readonly now?: () => number;
-  /** How often idle applications and failed workers are looked at (ms). */
-  readonly maintenanceMs?: number;
-}
-
-export interface ReserveRequest {
-  readonly appId: string;
-  readonly jobId: string;
-  readonly keys: readonly ApplicationKey[];
-  /** How long to wait for a free prepared worker (default DEFAULT_RESERVE_WAIT_MS). */
-  readonly waitMs?: number;
-}
-
-export interface Assignment {
-  readonly app: string;
-  readonly job: string;
-  readonly worker: string;
-  readonly ssh: SshEndpoint | undefined;
-  readonly hostKeys: readonly string[];
-  /** False when the reserve had to wait for a worker to be made or freed. */
-  readonly warm: boolean;
-}
-
-export interface PoolStatus {
-  readonly settings: PoolSettings;
-  readonly workers: Record<WorkerState, number>;
-  readonly total: number;
-  readonly free: number;
-  readonly apps: number;
-  readonly waiting: number;
-  readonly draining: boolean;
-  readonly closed: boolean;
-  readonly buildFailures: number;
-}
 
 /**
  * The warm pool and the application -> worker assignment (roadmap 2.3, 2.5). Requests for one

@@ -85,16 +85,25 @@ export class WorkerOps {
 
   /**
    * The end of an application on `name` (already `reverting`): its keys are removed, then the
-   * worker is reverted to its clean snapshot and freed, or destroyed. The revert also removes the
-   * keys (the snapshot predates them), so a failed revoke is logged and the revert goes on.
+   * worker is reverted to its clean snapshot and freed, or destroyed. A failed revoke destroys the
+   * worker: the revert would clear the guest, but psm's record of its keys could still name the
+   * application, and a later grant would write them back.
    */
   async retire(
     name: string,
     appId: string | undefined,
     mode: OnAppEnd,
   ): Promise<Result<void, LifecycleError>> {
-    if (appId !== undefined)
-      await this.call('revoke', name, () => this.c.lifecycle.revokeApplication(name, appId, this.options));
+    if (appId !== undefined) {
+      const revoked = await this.call('revoke', name, () =>
+        this.c.lifecycle.revokeApplication(name, appId, this.options),
+      );
+      // psm's record of the worker's keys may still name the application: no one else gets this worker.
+      if (!revoked.ok) {
+        await this.discard(name, revoked.error);
+        return revoked;
+      }
+    }
     if (mode === 'destroy') {
       const gone = await this.destroy(name, 'the application ended (on_app_end = "destroy")');
       if (gone.ok) this.c.observer.rotation('destroy');

@@ -4,6 +4,7 @@
  * breach of the pool's contract (two applications on one worker, two operations at once).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
 import { MemoryLifecycle } from '../../src/jobmgr/memory-lifecycle.js';
 import type { RunningDaemon } from '../../src/jobmgr/daemon/run.js';
@@ -237,5 +238,7 @@ describe('psm daemon under load, over its socket (in-memory workers)', () => {
     expect(text).toMatch(/^psm_reserve_duration_seconds_bucket\{le="0.05",outcome="warm"\} \d+$/m);
     expect(text).toMatch(/^psm_worker_rotations_total\{kind="revert"\} [1-9]\d*$/m);
     expect(text).toContain('# TYPE psm_guest_operation_errors_total counter');
+    // Only the daemon's user and group may connect.
+    expect((await stat(daemon.paths.socket)).mode & 0o777).toBe(0o660);
   });
 });

@@ -26,6 +26,8 @@ import { keyExchangeErrorCategory } from '../../src/psm/key-exchange/errors.js';
 import { driftAuditErrorCategory } from '../../src/psm/drift-audit/errors.js';
 import { rotationErrorCategory } from '../../src/psm/rotation/errors.js';
 import { workerPrepareErrorCategory } from '../../src/psm/worker-prepare/errors.js';
+import { jobMgrErrorCategory } from '../../src/jobmgr/errors.js';
+import { daemonErrorCategory } from '../../src/jobmgr/daemon/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -57,6 +59,14 @@ const MODULES: Record<string, Module> = {
   'key-exchange': {
     category: keyExchangeErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/psm/key-exchange/errors.ts', 'KeyExchangeErrorCode'),
+  },
+  jobmgr: {
+    category: jobMgrErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/jobmgr/errors.ts', 'JobMgrErrorCode'),
+  },
+  daemon: {
+    category: daemonErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/jobmgr/daemon/errors.ts', 'DaemonErrorCode'),
   },
   'host-keys': {
     category: hostKeyErrorCategory as (code: string) => ErrorCategory,

@@ -50,3 +50,21 @@ export function daemonErrorCategory(code: DaemonErrorCode): ErrorCategory {
       return assertNever(code);
   }
 }
+
+const DAEMON_CODES: Record<DaemonErrorCode, true> = {
+  BODY_TOO_LARGE: true,
+  BODY_NOT_JSON: true,
+  BODY_INVALID: true,
+  UNSUPPORTED_MEDIA_TYPE: true,
+  NO_SUCH_ROUTE: true,
+  METHOD_NOT_ALLOWED: true,
+  DAEMON_RUNNING: true,
+  SOCKET_IO: true,
+  DAEMON_UNREACHABLE: true,
+  DAEMON_PROTOCOL: true,
+  DAEMON_TIMEOUT: true,
+};
+
+export function isDaemonErrorCode(code: string): code is DaemonErrorCode {
+  return Object.hasOwn(DAEMON_CODES, code);
+}
