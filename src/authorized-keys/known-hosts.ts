@@ -6,12 +6,7 @@ import { decodeUtf8Strict } from '../common/utf8.js';
  */
 import { err, ok, type Result } from '../common/result.js';
 import { MAX_KNOWN_HOSTS_LINE_BYTES, type KnownHostsError } from './known-hosts-errors.js';
-import {
-  parseKnownHostsLine,
-  serializeKnownHostsLine,
-  type KeyFieldCache,
-  type KnownHostsLine,
-} from './known-hosts-line.js';
+import { parseKnownHostsLine, serializeKnownHostsLine, type KnownHostsLine } from './known-hosts-line.js';
 
 export * from './known-hosts-errors.js';
 export * from './known-hosts-hash.js';
@@ -39,16 +34,25 @@ export function parseKnownHostsFile(data: Uint8Array | string): KnownHostsFileLi
 
 /**
  * The lines of parseKnownHostsFile, parsed one at a time as they are iterated (psm keys inspect
- * prints each and lets it go). Repeated key fields are still parsed once per file.
+ * and psm known-hosts match look at each and let it go).
  */
 export function knownHostsFileLines(
   data: Uint8Array | string,
 ): Generator<KnownHostsFileLine, void, undefined> {
-  const cache: KeyFieldCache = new Map();
-  return typeof data === 'string' ? textLines(data, cache) : byteLines(data, cache);
+  return typeof data === 'string' ? textLines(data, true) : byteLines(data);
 }
 
-function* byteLines(data: Uint8Array, cache: KeyFieldCache): Generator<KnownHostsFileLine, void, undefined> {
+/**
+ * A file that is valid UTF-8 as a whole is decoded once and split as text (a `\n` byte is never
+ * inside a multi-byte sequence, so its lines are exactly the valid lines); otherwise each line
+ * is decoded on its own, so one bad byte makes only its own line invalid.
+ */
+function* byteLines(data: Uint8Array): Generator<KnownHostsFileLine, void, undefined> {
+  const whole = decodeUtf8Strict(data);
+  if (whole !== null) {
+    yield* textLines(whole, false);
+    return;
+  }
   let start = 0;
   let number = 0;
   while (start < data.length) {
@@ -67,11 +71,15 @@ function* byteLines(data: Uint8Array, cache: KeyFieldCache): Generator<KnownHost
       yield failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8');
       continue;
     }
-    yield parseNumbered(number, text, cache);
+    yield parseNumbered(number, text);
   }
 }
 
-function* textLines(data: string, cache: KeyFieldCache): Generator<KnownHostsFileLine, void, undefined> {
+/** `mayHaveLoneSurrogates`: the text was given as a string (decoded UTF-8 has none). */
+function* textLines(
+  data: string,
+  mayHaveLoneSurrogates: boolean,
+): Generator<KnownHostsFileLine, void, undefined> {
   for (let start = 0, number = 1; start < data.length; number++) {
     let end = data.indexOf('\n', start);
     if (end < 0) end = data.length;
@@ -79,14 +87,14 @@ function* textLines(data: string, cache: KeyFieldCache): Generator<KnownHostsFil
     start = end + 1;
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > MAX_KNOWN_HOSTS_LINE_BYTES) yield tooLong(number, bytes);
-    else if (LONE_SURROGATE.test(text))
+    else if (mayHaveLoneSurrogates && LONE_SURROGATE.test(text))
       yield failed(number, text, 'INVALID_UTF8', 'line has an unpaired surrogate (not valid UTF-8)');
-    else yield parseNumbered(number, text, cache);
+    else yield parseNumbered(number, text);
   }
 }
 
-function parseNumbered(line: number, text: string, cache: KeyFieldCache): KnownHostsFileLine {
-  const result = parseKnownHostsLine(text, cache);
+function parseNumbered(line: number, text: string): KnownHostsFileLine {
+  const result = parseKnownHostsLine(text);
   return { line, text, result: result.ok ? result : err({ ...result.error, line }) };
 }
 
