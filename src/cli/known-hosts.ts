@@ -119,8 +119,7 @@ async function runHash(io: CliIo, file: string, options: { json?: boolean }): Pr
   const kh = await import('../authorized-keys/known-hosts.js');
   const { writeFileAtomic } = await import('../common/atomic-write.js');
   const { data, mode, uid, gid } = await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, false);
-  const lines = kh.parseKnownHostsFile(data);
-  const hashed = kh.hashKnownHostsFile(lines);
+  const hashed = kh.hashKnownHostsFile(kh.knownHostsFileLines(data));
   if (!hashed.ok) throw new CliFailure(hashed.error.code, `${file}: ${hashed.error.message}`, 'input');
   const { text, hashedNames, keptUnhashed, alreadyHashed } = hashed.value;
   const changed = hashedNames > 0;
