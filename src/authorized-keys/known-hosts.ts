@@ -1,9 +1,9 @@
-import { decodeUtf8Strict } from '../common/utf8.js';
 /**
  * known_hosts files: split into lines the way OpenSSH does (on `\n` only), each line checked for
  * length and UTF-8 before it is parsed, one result per line. The rest of the known_hosts module
  * (matching, hashing) is re-exported here so callers import one path.
  */
+import { ByteLines, type RawLine } from '../common/byte-lines.js';
 import { err, ok, type Result } from '../common/result.js';
 import { MAX_KNOWN_HOSTS_LINE_BYTES, type KnownHostsError } from './known-hosts-errors.js';
 import { parseKnownHostsLine, serializeKnownHostsLine, type KnownHostsLine } from './known-hosts-line.js';
@@ -39,47 +39,40 @@ export function parseKnownHostsFile(data: Uint8Array | string): KnownHostsFileLi
 export function knownHostsFileLines(
   data: Uint8Array | string,
 ): Generator<KnownHostsFileLine, void, undefined> {
-  return typeof data === 'string' ? textLines(data, true) : byteLines(data);
+  return typeof data === 'string' ? textLines(data) : byteLines(data);
+}
+
+function* byteLines(data: Uint8Array): Generator<KnownHostsFileLine, void, undefined> {
+  const reader = new KnownHostsReader();
+  yield* reader.push(data);
+  yield* reader.end();
 }
 
 /**
- * A file that is valid UTF-8 as a whole is decoded once and split as text (a `\n` byte is never
- * inside a multi-byte sequence, so its lines are exactly the valid lines); otherwise each line
- * is decoded on its own, so one bad byte makes only its own line invalid.
+ * A known_hosts file read as its bytes arrive (psm keys inspect streams a file of any size):
+ * push() each chunk, then end(); each gives the lines it completes, numbered from 1.
  */
-function* byteLines(data: Uint8Array): Generator<KnownHostsFileLine, void, undefined> {
-  const whole = decodeUtf8Strict(data);
-  if (whole !== null) {
-    yield* textLines(whole, false);
-    return;
+export class KnownHostsReader {
+  readonly #lines = new ByteLines(MAX_KNOWN_HOSTS_LINE_BYTES);
+  #number = 0;
+
+  *push(chunk: Uint8Array): Generator<KnownHostsFileLine, void, undefined> {
+    for (const raw of this.#lines.push(chunk)) yield this.#row(raw);
   }
-  let start = 0;
-  let number = 0;
-  while (start < data.length) {
-    let end = data.indexOf(0x0a, start);
-    if (end < 0) end = data.length;
-    number += 1;
-    const bytes = data.subarray(start, end);
-    start = end + 1;
-    if (bytes.length > MAX_KNOWN_HOSTS_LINE_BYTES) {
-      yield tooLong(number, bytes.length);
-      continue;
-    }
-    const text = decodeUtf8Strict(bytes);
-    if (text === null) {
-      const shown = lossyUtf8.decode(bytes);
-      yield failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8');
-      continue;
-    }
-    yield parseNumbered(number, text);
+
+  *end(): Generator<KnownHostsFileLine, void, undefined> {
+    for (const raw of this.#lines.end()) yield this.#row(raw);
+  }
+
+  #row(raw: RawLine): KnownHostsFileLine {
+    this.#number += 1;
+    if (typeof raw === 'string') return parseNumbered(this.#number, raw);
+    if (raw.kind === 'too-long') return tooLong(this.#number, raw.bytes);
+    return failed(this.#number, lossyUtf8.decode(raw.bytes), 'INVALID_UTF8', 'line is not valid UTF-8');
   }
 }
 
-/** `mayHaveLoneSurrogates`: the text was given as a string (decoded UTF-8 has none). */
-function* textLines(
-  data: string,
-  mayHaveLoneSurrogates: boolean,
-): Generator<KnownHostsFileLine, void, undefined> {
+function* textLines(data: string): Generator<KnownHostsFileLine, void, undefined> {
   for (let start = 0, number = 1; start < data.length; number++) {
     let end = data.indexOf('\n', start);
     if (end < 0) end = data.length;
@@ -87,7 +80,7 @@ function* textLines(
     start = end + 1;
     const bytes = Buffer.byteLength(text, 'utf8');
     if (bytes > MAX_KNOWN_HOSTS_LINE_BYTES) yield tooLong(number, bytes);
-    else if (mayHaveLoneSurrogates && LONE_SURROGATE.test(text))
+    else if (LONE_SURROGATE.test(text))
       yield failed(number, text, 'INVALID_UTF8', 'line has an unpaired surrogate (not valid UTF-8)');
     else yield parseNumbered(number, text);
   }

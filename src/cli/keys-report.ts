@@ -83,6 +83,15 @@ function describeError(
 }
 
 /**
+ * The LINE column. The digits come from JSON.stringify, not String(): V8 keeps each String(n)
+ * result in its number-to-string cache, so a table of a million distinct line numbers kept
+ * every recent one alive through young collections and the heap grew with the file.
+ */
+function lineColumn(line: number): string {
+  return JSON.stringify(line).padEnd(5);
+}
+
+/**
  * How inspect reports one file format, a line at a time: the JSON object of a line, or the table
  * (a header, each line's rows, a summary that counts the lines holding a key).
  */
@@ -104,7 +113,7 @@ export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {
 
 /** The table's lines for one parsed line: two for a key, one for an invalid line, none otherwise. */
 function authorizedKeysTableRows(row: ParsedLine): string[] {
-  const number = String(row.line).padEnd(5);
+  const number = lineColumn(row.line);
   if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
   const entry = row.result.value;
   if (entry.kind !== 'key') return [];
@@ -133,7 +142,7 @@ export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown>
 
 /** The table's lines for one parsed line: two for an entry, one for an invalid line, none otherwise. */
 function knownHostsTableRows(row: KnownHostsFileLine): string[] {
-  const number = String(row.line).padEnd(5);
+  const number = lineColumn(row.line);
   if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
   const value = row.result.value;
   if (value.kind !== 'entry') return [];
