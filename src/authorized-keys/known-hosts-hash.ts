@@ -45,16 +45,19 @@ export function randomSalts(): SaltSource {
 
 /** Parses a whole host field that starts with `|`; `start` is its offset in the line. */
 export function parseHashedHost(field: string, start = 0): Result<HashedHost, KnownHostsError> {
-  const bad = (why: string): ReturnType<typeof knownHostsError> =>
-    knownHostsError('BAD_HASHED_HOST', `hashed host ${why} (want |1|<salt>|<hash>)`, start);
-  if (!field.startsWith(HASH_MAGIC)) return bad('does not start with |1|');
-  const parts = field.slice(HASH_MAGIC.length).split('|');
-  if (parts.length !== 2) return bad('does not have exactly two |-separated parts after |1|');
-  const salt = decodeCanonical(parts[0] ?? '', HASH_SALT_BYTES);
-  if (salt === null) return bad('salt is not canonical base64 of 20 bytes');
-  const mac = decodeCanonical(parts[1] ?? '', HASH_BYTES);
-  if (mac === null) return bad('hash is not canonical base64 of 20 bytes');
+  if (!field.startsWith(HASH_MAGIC)) return badHashedHost('does not start with |1|', start);
+  const bar = field.indexOf('|', HASH_MAGIC.length);
+  if (bar === -1 || field.includes('|', bar + 1))
+    return badHashedHost('does not have exactly two |-separated parts after |1|', start);
+  const salt = decodeCanonical(field.slice(HASH_MAGIC.length, bar), HASH_SALT_BYTES);
+  if (salt === null) return badHashedHost('salt is not canonical base64 of 20 bytes', start);
+  const mac = decodeCanonical(field.slice(bar + 1), HASH_BYTES);
+  if (mac === null) return badHashedHost('hash is not canonical base64 of 20 bytes', start);
   return ok({ salt, hash: mac });
+}
+
+function badHashedHost(why: string, start: number): ReturnType<typeof knownHostsError> {
+  return knownHostsError('BAD_HASHED_HOST', `hashed host ${why} (want |1|<salt>|<hash>)`, start);
 }
 
 export function serializeHashedHost(hashed: HashedHost): string {
