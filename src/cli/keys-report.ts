@@ -8,6 +8,7 @@ import type {
   KeyOptions,
   ParsedLine,
 } from '../authorized-keys/index.js';
+import { DEFAULT_KEY_OPTIONS } from '../authorized-keys/key-options.js';
 import type { KnownHostsFileLine } from '../authorized-keys/known-hosts.js';
 import { serializeHostField } from '../authorized-keys/known-hosts-line.js';
 import { permitFlags } from '../authorized-keys/serialize.js';
@@ -55,6 +56,20 @@ export function authorizedKeysJson(row: ParsedLine): AuthorizedKeysLineJson {
   };
 }
 
+const DEFAULT_OPTIONS_JSON = JSON.stringify(DEFAULT_KEY_OPTIONS);
+
+/**
+ * JSON.stringify(authorizedKeysJson(row)). A line without options holds the one shared
+ * DEFAULT_KEY_OPTIONS, whose JSON (most of the line) is written once here instead of once per
+ * line; a unit test holds this to JSON.stringify for every kind of line.
+ */
+export function authorizedKeysJsonLine(row: ParsedLine): string {
+  const value = authorizedKeysJson(row);
+  if (value.options !== DEFAULT_KEY_OPTIONS) return JSON.stringify(value);
+  const rest = JSON.stringify({ key: value.key, comment: value.comment }).slice(1);
+  return `{"line":${JSON.stringify(value.line)},"kind":"key","error":null,"options":${DEFAULT_OPTIONS_JSON},${rest}`;
+}
+
 /** A short, human summary of the options that differ from sshd's defaults. */
 export function describeOptions(options: KeyOptions): string {
   const parts: string[] = [];
@@ -97,7 +112,8 @@ function lineColumn(line: number): string {
  */
 export interface LineReport<Row extends { readonly result: { readonly ok: boolean } }> {
   readonly tableHeader: string;
-  json(row: Row): unknown;
+  /** The line's JSON object, as one line of text. */
+  jsonLine(row: Row): string;
   tableRows(row: Row): string[];
   holdsKey(row: Row): boolean;
   tableSummary(lines: number, withKey: number, invalid: number): string;
@@ -105,7 +121,7 @@ export interface LineReport<Row extends { readonly result: { readonly ok: boolea
 
 export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {
   tableHeader: 'LINE  KIND     TYPE                                  BITS  FINGERPRINT / ERROR',
-  json: authorizedKeysJson,
+  jsonLine: authorizedKeysJsonLine,
   tableRows: authorizedKeysTableRows,
   holdsKey: (row) => row.result.ok && row.result.value.kind === 'key',
   tableSummary: (lines, keys, invalid) => `${lines} lines: ${keys} keys, ${invalid} invalid`,
@@ -155,7 +171,7 @@ function knownHostsTableRows(row: KnownHostsFileLine): string[] {
 
 export const KNOWN_HOSTS_REPORT: LineReport<KnownHostsFileLine> = {
   tableHeader: 'LINE  KIND     HOSTS / ERROR',
-  json: knownHostsJson,
+  jsonLine: (row) => JSON.stringify(knownHostsJson(row)),
   tableRows: knownHostsTableRows,
   holdsKey: (row) => row.result.ok && row.result.value.kind === 'entry',
   tableSummary: (lines, entries, invalid) => `${lines} lines: ${entries} entries, ${invalid} invalid`,

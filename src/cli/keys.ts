@@ -173,7 +173,7 @@ async function writeReport<Row extends { readonly result: { readonly ok: boolean
       lines++;
       if (!row.result.ok) invalid++;
       else if (report.holdsKey(row)) withKey++;
-      if (json) out.line(JSON.stringify(report.json(row)));
+      if (json) out.line(report.jsonLine(row));
       // Comments, options and host names come from the file: escaped in the table, exact in JSON.
       else for (const text of report.tableRows(row)) out.line(escapeLine(text));
       if (out.behind()) await out.caughtUp();
