@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './errno.js';
@@ -161,7 +161,9 @@ export async function* readFileChunks(
       const chunk = new Uint8Array(CHUNK_BYTES);
       let bytesRead: number;
       try {
-        ({ bytesRead } = await handle.read(chunk, 0, chunk.length, total));
+        // A regular file's read never waits on another process: read at once, instead of
+        // leaving psm idle while the thread pool reads each chunk.
+        bytesRead = readSync(handle.fd, chunk, 0, chunk.length, total);
       } catch (error) {
         const errno = errnoOf(error, 'EIO');
         yield err({ code: 'UNREADABLE', message: `cannot read ${path} (${errno})`, errno, file: path });
