@@ -1,19 +1,16 @@
-// authorized_keys: in-process parse rate and whole-process `psm keys inspect --json FILE`
-// against `ssh-keygen -l -f FILE` on the same 10k- and 100k-line files (mixed key types, half
-// the lines with options). In-process is measured two ways: streamed, one line at a time as
-// `psm keys inspect` reads a file (authorizedKeysFileLines), and as one array of every parsed line
-// (parseAuthorizedKeysFile). Prints figures; never fails on time. Needs `npm run build` first.
+// authorized_keys: whole-process `psm keys inspect --json FILE` and the table (`psm keys inspect
+// FILE`) against `ssh-keygen -l -f FILE` on the same file, paired runs in one bench run, medians:
+// on two mixes (Ed25519 and RSA keys; the ECDSA-heavy mix of every key type), half the lines
+// with options, at 100k and 1M lines; with each command's peak memory. Also the in-process rate
+// of the streamed parse. Prints figures; never fails on time. Needs `npm run build` first.
+// PSM_BENCH_ROUNDS=N sets the rounds (default 5 at 100k lines, 3 at 1M, 1 for 1M ECDSA-heavy
+// lines, where ssh-keygen alone takes minutes).
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const { authorizedKeysFileLines, parseAuthorizedKeysFile } = await import(
-  pathToFileURL(join(root, 'dist/authorized-keys/index.js')).href
-);
-const { runProgram } = await import(pathToFileURL(join(root, 'dist/common/run-program.js')).href);
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { load, pairedRuns, root } from '../bench-support/timing.mjs';
 
 const OPTION_SETS = [
   'restrict',
@@ -80,93 +77,73 @@ export function makeFile(pool, lines) {
   return `${out.join('\n')}\n`;
 }
 
-async function timed(fn) {
-  const start = process.hrtime.bigint();
-  const cpu = process.cpuUsage();
-  const value = await fn();
-  const used = process.cpuUsage(cpu);
-  return {
-    seconds: Number(process.hrtime.bigint() - start) / 1e9,
-    cpuSeconds: (used.user + used.system) / 1e6,
-    value,
-  };
+const MIXES = [
+  { name: 'Ed25519+RSA', keys: (pool) => pool.filter((key) => !key.startsWith('ecdsa-')) },
+  { name: 'ECDSA-heavy', keys: (pool) => pool },
+];
+
+function rounds(lines, mix) {
+  const asked = Number(process.env.PSM_BENCH_ROUNDS);
+  if (Number.isInteger(asked) && asked > 0) return asked;
+  if (lines < 1_000_000) return 5;
+  return mix.name === 'ECDSA-heavy' ? 1 : 3;
 }
 
-async function best(times, fn) {
-  let min = Infinity;
-  let minCpu = Infinity;
-  let value;
-  const walls = [];
-  for (let i = 0; i < times; i++) {
-    const result = await timed(fn);
-    walls.push(result.seconds);
-    if (result.seconds < min) min = result.seconds;
-    if (result.cpuSeconds < minCpu) minCpu = result.cpuSeconds;
-    value = result.value;
-  }
-  walls.sort((a, b) => a - b);
-  return { seconds: min, cpuSeconds: minCpu, medianSeconds: walls[walls.length >> 1], value };
-}
-
-/**
- * In-process runs per file size: enough for the JIT to settle on the small file (its first runs
- * are mostly compilation) and for a young-generation collection to land in some runs and not in
- * others, so the best and the median both mean something.
- */
-const IN_PROCESS_RUNS = { 10_000: 30, 100_000: 10 };
+const mib = (value) => (value === null ? 'n/a' : `${value.toFixed(1)} MiB`);
 
 export async function run() {
+  const { authorizedKeysFileLines } = await load('authorized-keys/index.js');
   const dir = await mkdtemp(join(tmpdir(), 'psm-bench-ak-'));
+  const psm = join(root, 'bin/psm.js');
   try {
     const pool = keyPool();
-    for (const lines of [10_000, 100_000]) {
-      const file = join(dir, `authorized_keys.${lines}`);
-      await writeFile(file, makeFile(pool, lines));
-      const data = await readFile(file);
-      // What inspect does in-process: parse every line and read every key's fingerprint, one
-      // line at a time; then the same over the whole file's array of parsed lines.
-      const streamed = await best(IN_PROCESS_RUNS[lines], () => {
-        let invalid = 0;
-        for (const row of authorizedKeysFileLines(data))
-          if (!row.result.ok) invalid++;
-          else if (row.result.value.kind === 'key') void row.result.value.key.fingerprint;
-        return invalid;
-      });
-      const array = await best(IN_PROCESS_RUNS[lines], () => {
-        const rows = parseAuthorizedKeysFile(data);
-        for (const row of rows)
-          if (row.result.ok && row.result.value.kind === 'key') void row.result.value.key.fingerprint;
-        return rows.filter((row) => !row.result.ok).length;
-      });
-      if (streamed.value !== 0 || array.value !== 0) throw new Error('the bench file has invalid lines');
-      const runs = lines > 10_000 ? 1 : 3; // ssh-keygen takes tens of seconds on 100k lines
-      const psm = await best(runs, () =>
-        runProgram(process.execPath, [join(root, 'bin/psm.js'), 'keys', 'inspect', '--json', file], {
-          timeoutMs: 300_000,
-        }),
-      );
-      const keygen = await best(3, () =>
-        runProgram('ssh-keygen', ['-l', '-f', file], { timeoutMs: 300_000 }),
-      );
-      if (psm.value.exitCode !== 0 || keygen.value.exitCode !== 0)
-        throw new Error('psm or ssh-keygen failed on the bench file');
-      const load = (await import('node:os')).loadavg()[0].toFixed(1);
-      const rates = (m) =>
-        `${Math.round(lines / m.seconds).toLocaleString('en-US')} lines/s wall ` +
-        `(median of ${IN_PROCESS_RUNS[lines]} runs ${Math.round(lines / m.medianSeconds).toLocaleString('en-US')}), ` +
-        `${Math.round(lines / m.cpuSeconds).toLocaleString('en-US')} per CPU-second`;
-      const size = `${String(lines).padStart(7)} lines`;
-      console.log(
-        `${size}, in-process, streamed as psm keys inspect reads: ${rates(streamed)} (target >= 300,000)`,
-      );
-      console.log(`${size}, in-process, as one array (parseAuthorizedKeysFile): ${rates(array)}`);
-      console.log(
-        `${size}, whole process: psm keys inspect --json ${psm.seconds.toFixed(3)} s, ` +
-          `ssh-keygen -l -f ${keygen.seconds.toFixed(3)} s, ratio ${(psm.seconds / keygen.seconds).toFixed(2)} ` +
-          `(target <= 1.00); load average ${load}`,
-      );
-    }
+    for (const mix of MIXES)
+      for (const lines of [100_000, 1_000_000]) {
+        const file = join(dir, `authorized_keys.${lines}`);
+        await writeFile(file, makeFile(mix.keys(pool), lines));
+        const size = `${mix.name}, ${lines.toLocaleString('en-US')} lines`;
+        if (lines === 100_000) {
+          // In process, as inspect reads a file: every line parsed and every key's fingerprint read.
+          const data = await readFile(file);
+          let best = Infinity;
+          for (let i = 0; i < 5; i++) {
+            const start = process.hrtime.bigint();
+            for (const row of authorizedKeysFileLines(data))
+              if (!row.result.ok) throw new Error('the bench file has invalid lines');
+              else if (row.result.value.kind === 'key') void row.result.value.key.fingerprint;
+            best = Math.min(best, Number(process.hrtime.bigint() - start) / 1e9);
+          }
+          console.log(
+            `${size}: in process, streamed: ${Math.round(lines / best).toLocaleString('en-US')} lines/s`,
+          );
+        }
+        const n = rounds(lines, mix);
+        const result = await pairedRuns(
+          n,
+          {
+            keygen: { command: 'ssh-keygen', args: ['-l', '-f', file] },
+            json: { command: process.execPath, args: [psm, 'keys', 'inspect', '--json', file] },
+            table: { command: process.execPath, args: [psm, 'keys', 'inspect', file] },
+          },
+          'keygen',
+        );
+        for (const name of ['keygen', 'json', 'table'])
+          if (result[name].exitCodes.some((code) => code !== 0))
+            throw new Error(`${name} failed on the bench file (exit ${result[name].exitCodes.join(',')})`);
+        const { keygen, json, table } = result;
+        console.log(
+          `${size}, whole process, median of ${n} paired run(s): ` +
+            `ssh-keygen -l -f ${(keygen.ms / 1000).toFixed(2)} s (peak ${mib(keygen.peakMiB)}); ` +
+            `psm keys inspect --json ${(json.ms / 1000).toFixed(2)} s, ratio ${json.ratio.toFixed(2)}, ` +
+            `peak ${mib(json.maxPeakMiB)}; table ${(table.ms / 1000).toFixed(2)} s, ` +
+            `ratio ${table.ratio.toFixed(2)}, peak ${mib(table.maxPeakMiB)} ` +
+            `(targets: ratio <= 1.00, peak < 64 MiB)`,
+        );
+        await rm(file);
+      }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await run();

@@ -1,16 +1,15 @@
-// known_hosts: in-process parse rate, lookup of a hashed name (psm vs `ssh-keygen -F`), and
-// whole-process `psm known-hosts match` / `psm known-hosts hash` against `ssh-keygen -F` /
-// `ssh-keygen -H` on the same 10k- and 100k-line files. Prints figures; never fails on time.
-// Needs `npm run build` first.
-import { generateKeyPairSync } from 'node:crypto';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// known_hosts: in-process parse rate, and whole-process `psm known-hosts hash` / `psm known-hosts
+// match` (in the hashed file) against `ssh-keygen -H` / `ssh-keygen -F` on the same 10k- and
+// 100k-line files, paired runs in one bench run, medians (PSM_BENCH_ROUNDS=N, default 7).
+// Prints figures; never fails on time. Needs `npm run build` first.
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { load, pairedRuns, root } from '../bench-support/timing.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const kh = await import(pathToFileURL(join(root, 'dist/authorized-keys/known-hosts.js')).href);
-const { runProgram } = await import(pathToFileURL(join(root, 'dist/common/run-program.js')).href);
+const kh = await load('authorized-keys/known-hosts.js');
 
 function sshString(bytes) {
   const length = Buffer.alloc(4);
@@ -18,14 +17,15 @@ function sshString(bytes) {
   return Buffer.concat([length, bytes]);
 }
 
+/**
+ * Ed25519 public keys in OpenSSH form. The 32 key bytes are random: neither ssh-keygen nor psm
+ * checks an Ed25519 point (OpenSSH takes any 32 bytes), and making tens of thousands of real key
+ * pairs with generateKeyPairSync sometimes hung this bench.
+ */
 function ed25519Pool(count) {
   const pool = [];
   for (let i = 0; i < count; i++) {
-    const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
-    const blob = Buffer.concat([
-      sshString(Buffer.from('ssh-ed25519')),
-      sshString(Buffer.from(jwk.x, 'base64url')),
-    ]);
+    const blob = Buffer.concat([sshString(Buffer.from('ssh-ed25519')), sshString(randomBytes(32))]);
     pool.push(`ssh-ed25519 ${blob.toString('base64')}`);
   }
   return pool;
@@ -59,15 +59,11 @@ function makeFile(lines, pool) {
   return `${out.join('\n')}\n`;
 }
 
-async function timeProcess(file, args) {
-  const start = process.hrtime.bigint();
-  const outcome = await runProgram(file, args, { timeoutMs: 600_000 });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return { ms, outcome };
-}
+const ROUNDS = Number(process.env.PSM_BENCH_ROUNDS) > 0 ? Number(process.env.PSM_BENCH_ROUNDS) : 7;
 
 export async function run() {
   const dir = await mkdtemp(join(tmpdir(), 'psm-bench-kh-'));
+  const psm = join(root, 'bin/psm.js');
   try {
     for (const lines of [10_000, 100_000]) {
       // About one key per three lines, as in a real file (a host's names and addresses share one).
@@ -77,7 +73,7 @@ export async function run() {
       await writeFile(plain, text);
       const data = new Uint8Array(Buffer.from(text));
 
-      let start = process.hrtime.bigint();
+      const start = process.hrtime.bigint();
       const parsed = kh.parseKnownHostsFile(data);
       const parseMs = Number(process.hrtime.bigint() - start) / 1e6;
       const invalid = parsed.filter((l) => !l.result.ok).length;
@@ -85,40 +81,43 @@ export async function run() {
         `${lines} lines: in-process parse ${parseMs.toFixed(0)} ms = ${Math.round(lines / (parseMs / 1000))} lines/s (${invalid} invalid)`,
       );
 
-      // Hash with ssh-keygen (the tool a user would use) and with psm, on copies of the same file.
+      // Hashing rewrites the file: each run hashes its own fresh copy of the plain file.
       const theirs = join(dir, `kh-${lines}-ssh`);
       const ours = join(dir, `kh-${lines}-psm`);
-      await copyFile(plain, theirs);
-      await copyFile(plain, ours);
-      const sshHash = await timeProcess('ssh-keygen', ['-H', '-f', theirs]);
-      const psmHash = await timeProcess(process.execPath, [
-        join(root, 'bin/psm.js'),
-        'known-hosts',
-        'hash',
-        ours,
-      ]);
+      const hash = await pairedRuns(
+        ROUNDS,
+        {
+          keygen: { command: 'ssh-keygen', args: ['-H', '-f', theirs], setup: () => copyFile(plain, theirs) },
+          psm: {
+            command: process.execPath,
+            args: [psm, 'known-hosts', 'hash', ours],
+            setup: () => copyFile(plain, ours),
+          },
+        },
+        'keygen',
+      );
       console.log(
-        `  hash: psm ${psmHash.ms.toFixed(0)} ms, ssh-keygen -H ${sshHash.ms.toFixed(0)} ms, ratio ${(psmHash.ms / sshHash.ms).toFixed(2)} (exit ${psmHash.outcome.exitCode}/${sshHash.outcome.exitCode})`,
+        `  hash, whole process, median of ${ROUNDS} paired runs: psm known-hosts hash ${hash.psm.ms.toFixed(0)} ms, ` +
+          `ssh-keygen -H ${hash.keygen.ms.toFixed(0)} ms, ratio ${hash.psm.ratio.toFixed(2)} (target <= 1.00; ` +
+          `exit ${hash.psm.exitCodes.join(',')}/${hash.keygen.exitCodes.join(',')})`,
       );
 
       // Look up the last host in the hashed file: every line's HMAC has to be computed.
       const target = `node${lines - 1}.grid.example`;
-      const hashedLines = kh.parseKnownHostsFile(
-        new Uint8Array(await import('node:fs/promises').then((f) => f.readFile(ours))),
+      const find = await pairedRuns(
+        ROUNDS,
+        {
+          keygen: { command: 'ssh-keygen', args: ['-F', target, '-f', ours] },
+          psm: { command: process.execPath, args: [psm, 'known-hosts', 'match', target, ours] },
+        },
+        'keygen',
       );
-      start = process.hrtime.bigint();
-      const found = kh.findHost(hashedLines, target);
-      const findMs = Number(process.hrtime.bigint() - start) / 1e6;
-      const sshFind = await timeProcess('ssh-keygen', ['-F', target, '-f', ours]);
-      const psmFind = await timeProcess(process.execPath, [
-        join(root, 'bin/psm.js'),
-        'known-hosts',
-        'match',
-        target,
-        ours,
-      ]);
       console.log(
-        `  lookup in hashed file: in-process ${findMs.toFixed(0)} ms (${found.length} match); whole process psm ${psmFind.ms.toFixed(0)} ms, ssh-keygen -F ${sshFind.ms.toFixed(0)} ms, ratio ${(psmFind.ms / sshFind.ms).toFixed(2)}`,
+        `  lookup in the hashed file (${lines.toLocaleString('en-US')} lines hashed to ` +
+          `${kh.parseKnownHostsFile(new Uint8Array(await readFile(ours))).length.toLocaleString('en-US')}), ` +
+          `whole process, median of ${ROUNDS} paired runs: psm known-hosts match ${find.psm.ms.toFixed(0)} ms, ` +
+          `ssh-keygen -F ${find.keygen.ms.toFixed(0)} ms, ratio ${find.psm.ratio.toFixed(2)} (target <= 1.00; ` +
+          `exit ${find.psm.exitCodes.join(',')}/${find.keygen.exitCodes.join(',')})`,
       );
     }
   } finally {

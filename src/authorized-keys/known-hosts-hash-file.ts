@@ -6,7 +6,7 @@
  */
 import { err, ok, type Result } from '../common/result.js';
 import type { KnownHostsError } from './known-hosts-errors.js';
-import { hashHostName, randomSalt, serializeHashedHost, type SaltSource } from './known-hosts-hash.js';
+import { HASH_MAGIC, HostNameHmac, randomSalts, type SaltSource } from './known-hosts-hash.js';
 import type { KnownHostsEntry } from './known-hosts-line.js';
 import type { NumberedKnownHostsLine } from './known-hosts-match.js';
 import { asciiLower } from './known-hosts-pattern.js';
@@ -27,27 +27,29 @@ export interface HashFileInput extends NumberedKnownHostsLine {
   readonly text: string;
 }
 
+/**
+ * One pass over the lines as they are parsed (a file's lines need not all be held at once);
+ * the first invalid line stops the output, and the rest are only counted for the message.
+ * Salts come from `saltSource`, one per hashed name in file order (random unless given).
+ */
 export function hashKnownHostsFile(
-  lines: readonly HashFileInput[],
-  saltSource: SaltSource = randomSalt,
+  lines: Iterable<HashFileInput>,
+  saltSource: SaltSource = randomSalts(),
 ): Result<HashedKnownHostsFile, KnownHostsError> {
-  const invalid = lines.filter((l) => !l.result.ok);
-  const first = invalid[0];
-  if (first !== undefined && !first.result.ok) {
-    const e = first.result.error;
-    return err({
-      code: 'FILE_HAS_INVALID_LINES',
-      message: `${invalid.length} invalid line(s), nothing written; first: line ${first.line}: ${e.code}: ${e.message}`,
-      line: first.line,
-      ...(e.column === undefined ? {} : { column: e.column }),
-    });
-  }
   const out: string[] = [];
   let hashedNames = 0;
   let keptUnhashed = 0;
   let alreadyHashed = 0;
-  for (const { text, result } of lines) {
-    if (!result.ok || result.value.kind !== 'entry') {
+  let invalid = 0;
+  let first: { line: number; error: KnownHostsError } | null = null;
+  for (const { line, text, result } of lines) {
+    if (!result.ok) {
+      invalid += 1;
+      first ??= { line, error: result.error };
+      continue;
+    }
+    if (first !== null) continue;
+    if (result.value.kind !== 'entry') {
       out.push(text);
       continue;
     }
@@ -61,13 +63,28 @@ export function hashKnownHostsFile(
     } else {
       const rest = rawKeyText(text);
       for (const p of entry.hosts.patterns) {
-        const hashed = hashHostName(asciiLower(p.pattern), saltSource());
-        out.push(`${serializeHashedHost(hashed)} ${rest}`);
+        out.push(`${hashedHostField(asciiLower(p.pattern), saltSource())} ${rest}`);
         hashedNames += 1;
       }
     }
   }
-  return ok({ text: out.map((l) => `${l}\n`).join(''), hashedNames, keptUnhashed, alreadyHashed });
+  if (first !== null) {
+    const e = first.error;
+    return err({
+      code: 'FILE_HAS_INVALID_LINES',
+      message: `${invalid} invalid line(s), nothing written; first: line ${first.line}: ${e.code}: ${e.message}`,
+      line: first.line,
+      ...(e.column === undefined ? {} : { column: e.column }),
+    });
+  }
+  out.push('');
+  return ok({ text: out.join('\n'), hashedNames, keptUnhashed, alreadyHashed });
+}
+
+/** serializeHashedHost(hashHostName(name, salt)), written straight from the salt and the HMAC. */
+function hashedHostField(name: string, salt: Uint8Array): string {
+  const mac = new HostNameHmac(name).of(salt, 'base64');
+  return `${HASH_MAGIC}${Buffer.from(salt.buffer, salt.byteOffset, salt.length).toString('base64')}|${mac}`;
 }
 
 /** ssh-keygen keeps marker lines and any host field with `*`, `?` or `!` unhashed. */

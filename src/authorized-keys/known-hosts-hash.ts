@@ -22,18 +22,42 @@ export type SaltSource = () => Uint8Array;
 
 export const randomSalt: SaltSource = () => new Uint8Array(randomBytes(HASH_SALT_BYTES));
 
+/** Salts drawn from the system's random source this many at a time (one call per block). */
+const SALTS_PER_DRAW = 1024;
+
+/**
+ * A salt source for hashing a whole file: random salts as randomSalt gives, drawn a block at a
+ * time, since asking the system for each 20-byte salt cost more than hashing the name. Each salt
+ * is its own copy; the source belongs to its caller (no state shared between files).
+ */
+export function randomSalts(): SaltSource {
+  let block = new Uint8Array(0);
+  let next = 0;
+  return () => {
+    if (next === block.length) {
+      block = new Uint8Array(randomBytes(HASH_SALT_BYTES * SALTS_PER_DRAW));
+      next = 0;
+    }
+    next += HASH_SALT_BYTES;
+    return block.slice(next - HASH_SALT_BYTES, next);
+  };
+}
+
 /** Parses a whole host field that starts with `|`; `start` is its offset in the line. */
 export function parseHashedHost(field: string, start = 0): Result<HashedHost, KnownHostsError> {
-  const bad = (why: string): ReturnType<typeof knownHostsError> =>
-    knownHostsError('BAD_HASHED_HOST', `hashed host ${why} (want |1|<salt>|<hash>)`, start);
-  if (!field.startsWith(HASH_MAGIC)) return bad('does not start with |1|');
-  const parts = field.slice(HASH_MAGIC.length).split('|');
-  if (parts.length !== 2) return bad('does not have exactly two |-separated parts after |1|');
-  const salt = decodeCanonical(parts[0] ?? '', HASH_SALT_BYTES);
-  if (salt === null) return bad('salt is not canonical base64 of 20 bytes');
-  const mac = decodeCanonical(parts[1] ?? '', HASH_BYTES);
-  if (mac === null) return bad('hash is not canonical base64 of 20 bytes');
+  if (!field.startsWith(HASH_MAGIC)) return badHashedHost('does not start with |1|', start);
+  const bar = field.indexOf('|', HASH_MAGIC.length);
+  if (bar === -1 || field.includes('|', bar + 1))
+    return badHashedHost('does not have exactly two |-separated parts after |1|', start);
+  const salt = decodeCanonical(field.slice(HASH_MAGIC.length, bar), HASH_SALT_BYTES);
+  if (salt === null) return badHashedHost('salt is not canonical base64 of 20 bytes', start);
+  const mac = decodeCanonical(field.slice(bar + 1), HASH_BYTES);
+  if (mac === null) return badHashedHost('hash is not canonical base64 of 20 bytes', start);
   return ok({ salt, hash: mac });
+}
+
+function badHashedHost(why: string, start: number): ReturnType<typeof knownHostsError> {
+  return knownHostsError('BAD_HASHED_HOST', `hashed host ${why} (want |1|<salt>|<hash>)`, start);
 }
 
 export function serializeHashedHost(hashed: HashedHost): string {
@@ -66,17 +90,18 @@ export class HostNameHmac {
   readonly #inner: Buffer;
   /** (salt ^ opad) || inner hash. */
   readonly #outer: Buffer;
-  readonly #mac = Buffer.alloc(HASH_BYTES);
+  readonly #mac = Buffer.allocUnsafe(HASH_BYTES);
 
   constructor(name: string) {
     const message = Buffer.from(name, 'utf8');
-    this.#inner = Buffer.alloc(SHA1_BLOCK_BYTES + message.length, INNER_PAD);
+    // Every byte of both blocks is set here or in of() before it is hashed.
+    this.#inner = Buffer.allocUnsafe(SHA1_BLOCK_BYTES + message.length).fill(INNER_PAD);
     message.copy(this.#inner, SHA1_BLOCK_BYTES);
-    this.#outer = Buffer.alloc(SHA1_BLOCK_BYTES + HASH_BYTES, OUTER_PAD);
+    this.#outer = Buffer.allocUnsafe(SHA1_BLOCK_BYTES + HASH_BYTES).fill(OUTER_PAD);
   }
 
-  /** The HMAC as a latin1 ('binary') string of its 20 bytes. */
-  of(salt: Uint8Array): string {
+  /** The HMAC as a latin1 ('binary') string of its 20 bytes, or as base64. */
+  of(salt: Uint8Array, encoding: 'binary' | 'base64' = 'binary'): string {
     if (salt.length !== HASH_SALT_BYTES) throw new Error(`salt must be ${HASH_SALT_BYTES} bytes`);
     for (let i = 0; i < HASH_SALT_BYTES; i++) {
       const byte = salt[i] as number;
@@ -84,7 +109,7 @@ export class HostNameHmac {
       this.#outer[i] = byte ^ OUTER_PAD;
     }
     this.#outer.write(hash('sha1', this.#inner, 'binary'), SHA1_BLOCK_BYTES, 'latin1');
-    return hash('sha1', this.#outer, 'binary');
+    return hash('sha1', this.#outer, encoding);
   }
 
   matches(hashed: HashedHost): boolean {

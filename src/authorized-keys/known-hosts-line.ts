@@ -7,7 +7,8 @@ import { ok, type Result } from '../common/result.js';
 import { knownHostsError, type KnownHostsError } from './known-hosts-errors.js';
 import { parseHashedHost, serializeHashedHost, type HashedHost } from './known-hosts-hash.js';
 import { parseHostPatterns, serializeHostPatterns, type HostPattern } from './known-hosts-pattern.js';
-import { readKeyField, type PublicKey, type PublicKeyError } from './public-key.js';
+import { readKeyField, type PublicKey } from './public-key.js';
+import { skipBlanks, tokenEnd } from './tokens.js';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
 
@@ -36,29 +37,13 @@ const MARKERS: Readonly<Record<string, KnownHostsMarker>> = {
   '@cert-authority': 'cert-authority',
   '@revoked': 'revoked',
 };
-/** Index of the first control character other than tab (NUL, CR, ESC, DEL...), or -1. */
-function findControl(text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return i;
-  }
-  return -1;
-}
-
-/**
- * Parsed key fields by their text, shared across the lines of one file: hashing a host list gives
- * one line per name with the same key, so real files repeat keys and each is parsed once.
- */
-export type KeyFieldCache = Map<string, Result<{ key: PublicKey }, PublicKeyError>>;
-/** Bound on a cache's entries (beyond it, keys are parsed without caching). */
-export const MAX_KEY_FIELD_CACHE_ENTRIES = 100_000;
+/** Control characters other than tab (NUL, CR, ESC, DEL...): never part of a valid line. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** Parses one line (without its `\n`). Never throws on bad input. */
-export function parseKnownHostsLine(
-  text: string,
-  cache?: KeyFieldCache,
-): Result<KnownHostsLine, KnownHostsError> {
-  const control = findControl(text);
+export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownHostsError> {
+  const control = text.search(CONTROL);
   if (control >= 0) {
     const code = text.charCodeAt(control);
     const hint = code === 0x0d ? ' (Windows line ending?)' : '';
@@ -77,7 +62,7 @@ export function parseKnownHostsLine(
   pos = marked.value.end;
 
   const hostsStart = pos;
-  while (pos < text.length && !isBlank(text[pos])) pos += 1;
+  pos = tokenEnd(text, pos);
   if (pos === text.length)
     return knownHostsError('MISSING_KEY', 'line ends after the host field', hostsStart);
   const hosts = parseHostField(text.slice(hostsStart, pos), hostsStart);
@@ -86,11 +71,10 @@ export function parseKnownHostsLine(
   pos = skipBlanks(text, pos);
   if (pos === text.length || text[pos] === '#')
     return knownHostsError('MISSING_KEY', 'no key after the host field', pos);
-  const keyEnd = fieldEnd(text, skipBlanks(text, fieldEnd(text, pos)));
-  const keyField = readKeyFieldCached(text.slice(pos, keyEnd), cache);
+  const keyField = readKeyField(text, pos);
   if (!keyField.ok)
     return knownHostsError('BAD_KEY', `${keyField.error.code}: ${keyField.error.message}`, pos);
-  const commentStart = skipBlanks(text, keyEnd);
+  const commentStart = keyField.value.end;
   const comment = commentStart < text.length ? text.slice(commentStart) : null;
   return ok({
     kind: 'entry',
@@ -182,37 +166,4 @@ function sameHosts(a: HostField, b: HostField): boolean {
     a.patterns.length === b.patterns.length &&
     a.patterns.every((p, i) => p.negated === b.patterns[i]?.negated && p.pattern === b.patterns[i]?.pattern)
   );
-}
-
-/**
- * The key field is "type blanks base64"; readKeyField reads exactly that span, so reading the
- * span alone gives the same key or the same error as reading it inside the line.
- */
-function readKeyFieldCached(
-  field: string,
-  cache: KeyFieldCache | undefined,
-): Result<{ key: PublicKey }, PublicKeyError> {
-  const hit = cache?.get(field);
-  if (hit !== undefined) return hit;
-  const read = readKeyField(field, 0);
-  const result: Result<{ key: PublicKey }, PublicKeyError> = read.ok ? ok({ key: read.value.key }) : read;
-  if (cache !== undefined && cache.size < MAX_KEY_FIELD_CACHE_ENTRIES) cache.set(field, result);
-  return result;
-}
-
-/** End of the run of non-blank characters starting at `start`. */
-function fieldEnd(text: string, start: number): number {
-  let pos = start;
-  while (pos < text.length && !isBlank(text[pos])) pos += 1;
-  return pos;
-}
-
-function isBlank(c: string | undefined): boolean {
-  return c === ' ' || c === '\t';
-}
-
-function skipBlanks(text: string, start: number): number {
-  let pos = start;
-  while (isBlank(text[pos])) pos += 1;
-  return pos;
 }

@@ -30,11 +30,33 @@ export interface KnownHostsMatch {
  * lists them. Invalid lines never match (ssh skips them too); callers decide what an invalid
  * line means for them.
  */
-export function findHost(lines: readonly NumberedKnownHostsLine[], name: string): KnownHostsMatch[] {
+export function findHost(lines: Iterable<NumberedKnownHostsLine>, name: string): KnownHostsMatch[] {
+  return lookUpHost(lines, name).matches;
+}
+
+export interface HostLookup {
+  readonly matches: KnownHostsMatch[];
+  /** How many lines are invalid, and the first of them (null when every line is valid). */
+  readonly invalidLines: number;
+  readonly firstInvalid: { readonly line: number; readonly error: KnownHostsError } | null;
+}
+
+/**
+ * findHost in one pass over the lines as they are parsed (nothing is kept but the matches), also
+ * counting the invalid lines: psm judges a host only in a file it could read completely.
+ */
+export function lookUpHost(lines: Iterable<NumberedKnownHostsLine>, name: string): HostLookup {
   const matches: KnownHostsMatch[] = [];
+  let invalidLines = 0;
+  let firstInvalid: HostLookup['firstInvalid'] = null;
   const hmac = new HostNameHmac(name);
   for (const { line, result } of lines) {
-    if (!result.ok || result.value.kind !== 'entry') continue;
+    if (!result.ok) {
+      invalidLines += 1;
+      firstInvalid ??= { line, error: result.error };
+      continue;
+    }
+    if (result.value.kind !== 'entry') continue;
     const entry = result.value;
     const hosts = entry.hosts;
     const hit =
@@ -43,7 +65,7 @@ export function findHost(lines: readonly NumberedKnownHostsLine[], name: string)
         : matchHostPatterns(name, hosts.patterns) === 'positive';
     if (hit) matches.push({ line, marker: entry.marker, hashed: hosts.kind === 'hashed', key: entry.key });
   }
-  return matches;
+  return { matches, invalidLines, firstInvalid };
 }
 
 /** ssh's HOST_OK / HOST_REVOKED / HOST_CHANGED / HOST_NEW. */

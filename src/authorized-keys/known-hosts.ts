@@ -1,17 +1,12 @@
-import { decodeUtf8Strict } from '../common/utf8.js';
 /**
  * known_hosts files: split into lines the way OpenSSH does (on `\n` only), each line checked for
  * length and UTF-8 before it is parsed, one result per line. The rest of the known_hosts module
  * (matching, hashing) is re-exported here so callers import one path.
  */
+import { ByteLines, type RawLine } from '../common/byte-lines.js';
 import { err, ok, type Result } from '../common/result.js';
 import { MAX_KNOWN_HOSTS_LINE_BYTES, type KnownHostsError } from './known-hosts-errors.js';
-import {
-  parseKnownHostsLine,
-  serializeKnownHostsLine,
-  type KeyFieldCache,
-  type KnownHostsLine,
-} from './known-hosts-line.js';
+import { parseKnownHostsLine, serializeKnownHostsLine, type KnownHostsLine } from './known-hosts-line.js';
 
 export * from './known-hosts-errors.js';
 export * from './known-hosts-hash.js';
@@ -39,39 +34,45 @@ export function parseKnownHostsFile(data: Uint8Array | string): KnownHostsFileLi
 
 /**
  * The lines of parseKnownHostsFile, parsed one at a time as they are iterated (psm keys inspect
- * prints each and lets it go). Repeated key fields are still parsed once per file.
+ * and psm known-hosts match look at each and let it go).
  */
 export function knownHostsFileLines(
   data: Uint8Array | string,
 ): Generator<KnownHostsFileLine, void, undefined> {
-  const cache: KeyFieldCache = new Map();
-  return typeof data === 'string' ? textLines(data, cache) : byteLines(data, cache);
+  return typeof data === 'string' ? textLines(data) : byteLines(data);
 }
 
-function* byteLines(data: Uint8Array, cache: KeyFieldCache): Generator<KnownHostsFileLine, void, undefined> {
-  let start = 0;
-  let number = 0;
-  while (start < data.length) {
-    let end = data.indexOf(0x0a, start);
-    if (end < 0) end = data.length;
-    number += 1;
-    const bytes = data.subarray(start, end);
-    start = end + 1;
-    if (bytes.length > MAX_KNOWN_HOSTS_LINE_BYTES) {
-      yield tooLong(number, bytes.length);
-      continue;
-    }
-    const text = decodeUtf8Strict(bytes);
-    if (text === null) {
-      const shown = lossyUtf8.decode(bytes);
-      yield failed(number, shown, 'INVALID_UTF8', 'line is not valid UTF-8');
-      continue;
-    }
-    yield parseNumbered(number, text, cache);
+function* byteLines(data: Uint8Array): Generator<KnownHostsFileLine, void, undefined> {
+  const reader = new KnownHostsReader();
+  yield* reader.push(data);
+  yield* reader.end();
+}
+
+/**
+ * A known_hosts file read as its bytes arrive (psm keys inspect streams a file of any size):
+ * push() each chunk, then end(); each gives the lines it completes, numbered from 1.
+ */
+export class KnownHostsReader {
+  readonly #lines = new ByteLines(MAX_KNOWN_HOSTS_LINE_BYTES);
+  #number = 0;
+
+  *push(chunk: Uint8Array): Generator<KnownHostsFileLine, void, undefined> {
+    for (const raw of this.#lines.push(chunk)) yield this.#row(raw);
+  }
+
+  *end(): Generator<KnownHostsFileLine, void, undefined> {
+    for (const raw of this.#lines.end()) yield this.#row(raw);
+  }
+
+  #row(raw: RawLine): KnownHostsFileLine {
+    this.#number += 1;
+    if (typeof raw === 'string') return parseNumbered(this.#number, raw);
+    if (raw.kind === 'too-long') return tooLong(this.#number, raw.bytes);
+    return failed(this.#number, lossyUtf8.decode(raw.bytes), 'INVALID_UTF8', 'line is not valid UTF-8');
   }
 }
 
-function* textLines(data: string, cache: KeyFieldCache): Generator<KnownHostsFileLine, void, undefined> {
+function* textLines(data: string): Generator<KnownHostsFileLine, void, undefined> {
   for (let start = 0, number = 1; start < data.length; number++) {
     let end = data.indexOf('\n', start);
     if (end < 0) end = data.length;
@@ -81,12 +82,12 @@ function* textLines(data: string, cache: KeyFieldCache): Generator<KnownHostsFil
     if (bytes > MAX_KNOWN_HOSTS_LINE_BYTES) yield tooLong(number, bytes);
     else if (LONE_SURROGATE.test(text))
       yield failed(number, text, 'INVALID_UTF8', 'line has an unpaired surrogate (not valid UTF-8)');
-    else yield parseNumbered(number, text, cache);
+    else yield parseNumbered(number, text);
   }
 }
 
-function parseNumbered(line: number, text: string, cache: KeyFieldCache): KnownHostsFileLine {
-  const result = parseKnownHostsLine(text, cache);
+function parseNumbered(line: number, text: string): KnownHostsFileLine {
+  const result = parseKnownHostsLine(text);
   return { line, text, result: result.ok ? result : err({ ...result.error, line }) };
 }
 

@@ -1,4 +1,4 @@
-import { decodeUtf8Strict } from '../common/utf8.js';
+import { ByteLines, type RawLine } from '../common/byte-lines.js';
 import { err, ok, type Result } from '../common/result.js';
 import { akError, type AuthorizedKeysError } from './errors.js';
 import { textKeyType } from './key-types.js';
@@ -124,26 +124,48 @@ export function parseAuthorizedKeysFile(data: Uint8Array | string): ParsedLine[]
 /**
  * The lines of parseAuthorizedKeysFile, parsed one at a time as they are asked for: a caller that
  * handles each line and lets it go (psm keys inspect) holds one line's objects at a time instead
- * of the whole file's, which also spares the garbage collector from copying them all. A final
- * line break does not start another line.
+ * of the whole file's. A final line break does not start another line.
  */
 export function* authorizedKeysFileLines(data: Uint8Array | string): Generator<ParsedLine, void, undefined> {
-  let text: string;
-  if (typeof data === 'string') text = data;
-  else {
-    const decoded = decodeWhole(data);
-    if (decoded === null) {
-      let line = 1;
-      for (const entry of decodeLines(data)) yield row(entry, line++);
-      return;
-    }
-    text = decoded;
+  if (typeof data !== 'string') {
+    const reader = new AuthorizedKeysReader();
+    yield* reader.push(data);
+    yield* reader.end();
+    return;
   }
-  for (let start = 0, line = 1; start < text.length; line++) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    yield row(text.slice(start, end), line);
+  for (let start = 0, line = 1; start < data.length; line++) {
+    let end = data.indexOf('\n', start);
+    if (end === -1) end = data.length;
+    yield row(data.slice(start, end), line);
     start = end + 1;
+  }
+}
+
+/**
+ * An authorized_keys file read as its bytes arrive (psm keys inspect streams a file of any size):
+ * push() each chunk, then end(); each gives the lines it completes, numbered from 1.
+ */
+export class AuthorizedKeysReader {
+  // A line of MAX_LINE_LENGTH characters has at most four bytes per character.
+  readonly #lines = new ByteLines(MAX_LINE_LENGTH * 4);
+  #number = 0;
+
+  *push(chunk: Uint8Array): Generator<ParsedLine, void, undefined> {
+    for (const raw of this.#lines.push(chunk)) yield this.#row(raw);
+  }
+
+  *end(): Generator<ParsedLine, void, undefined> {
+    for (const raw of this.#lines.end()) yield this.#row(raw);
+  }
+
+  #row(raw: RawLine): ParsedLine {
+    this.#number += 1;
+    if (typeof raw === 'string') return row(raw, this.#number);
+    const error =
+      raw.kind === 'too-long'
+        ? akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1)
+        : akError('INVALID_UTF8', 'line is not valid UTF-8', firstInvalidUtf8(raw.bytes) + 1);
+    return row(error, this.#number);
   }
 }
 
@@ -160,34 +182,6 @@ function withLine(
   line: number,
 ): Result<AuthorizedKeysEntry, AuthorizedKeysError> {
   return result.ok ? result : err({ ...result.error, line });
-}
-
-/** The whole file as text, or null when it is not valid UTF-8 (then it is decoded line by line). */
-function decodeWhole(bytes: Uint8Array): string | null {
-  return decodeUtf8Strict(bytes);
-}
-
-/** UTF-8 is checked per line, so one bad byte makes only its own line invalid. */
-function* decodeLines(bytes: Uint8Array): Generator<string | AuthorizedKeysError, void, undefined> {
-  let start = 0;
-  while (start < bytes.length) {
-    let end = bytes.indexOf(10, start);
-    if (end === -1) end = bytes.length;
-    const slice = bytes.subarray(start, end);
-    if (slice.length > MAX_LINE_LENGTH * 4) {
-      yield akError(
-        'LINE_TOO_LONG',
-        `line is longer than ${MAX_LINE_LENGTH} characters`,
-        MAX_LINE_LENGTH + 1,
-      );
-    } else {
-      const bad = firstInvalidUtf8(slice);
-      yield bad === -1
-        ? decodeUtf8Strict(slice)!
-        : akError('INVALID_UTF8', 'line is not valid UTF-8', bad + 1);
-    }
-    start = end + 1;
-  }
 }
 
 /** Index of the first byte that is not part of well-formed UTF-8 (RFC 3629), or -1. Linear. */

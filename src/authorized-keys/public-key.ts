@@ -92,7 +92,8 @@ function parseTypedKey(
   const bodyStart = reader.position;
   let bits: number;
   let cert: CertificateDetails | undefined;
-  let digest: string;
+  // null: the fingerprint is of the blob exactly as written, taken when first read.
+  let digest: string | null;
   if (info.certificate) {
     const parsed = parseCertificate(blob, reader, info.algorithm);
     if (!parsed.ok) return parsed;
@@ -106,28 +107,28 @@ function parseTypedKey(
     if (reader.remaining !== 0) return err(keyError('TRAILING_DATA', 'key blob: bytes after the key'));
     bits = parsed.value.bits;
     // ssh-keygen and sshd fingerprint the key as they re-encode it, with its canonical type name.
-    digest = sha256Base64(exactInner ? blob : plainBlob(info.name, blob.subarray(bodyStart)));
+    digest = exactInner ? null : sha256Base64(plainBlob(info.name, blob.subarray(bodyStart)));
   }
   return ok(new ParsedKey(info.name, base64, bits, digest, cert));
 }
 
 /**
  * A parsed key. `blob` is decoded again from `base64` on each read (a fresh copy), so a parsed
- * file does not keep a second copy of every key alive, and `fingerprint` is spelled out from the
- * stored digest on each read: one string kept per key instead of three (a parsed file's objects
- * are what the garbage collector copies). Other own properties are plain data, so deep equality
- * and JSON see the same fields as for an object literal, minus those two.
+ * file does not keep a second copy of every key alive. The SHA-256 behind `fingerprint` is taken
+ * on its first read when it is of the blob as written (most keys): a lookup in a large
+ * known_hosts file reads every key and prints a few. Other own properties are plain data, so deep
+ * equality and JSON see the same fields as for an object literal, minus those two.
  */
 class ParsedKey implements PublicKey {
   readonly certificate: boolean;
   declare readonly cert?: CertificateDetails;
-  readonly #digest: string;
+  #digest: string | null;
 
   constructor(
     readonly type: KeyTypeName,
     readonly base64: string,
     readonly bits: number,
-    digestBase64: string,
+    digestBase64: string | null,
     cert: CertificateDetails | undefined,
   ) {
     this.#digest = digestBase64;
@@ -136,6 +137,7 @@ class ParsedKey implements PublicKey {
   }
 
   get fingerprint(): string {
+    this.#digest ??= sha256Base64(this.blob);
     return fingerprintOfDigest(this.#digest);
   }
 

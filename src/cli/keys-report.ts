@@ -8,6 +8,7 @@ import type {
   KeyOptions,
   ParsedLine,
 } from '../authorized-keys/index.js';
+import { DEFAULT_KEY_OPTIONS } from '../authorized-keys/key-options.js';
 import type { KnownHostsFileLine } from '../authorized-keys/known-hosts.js';
 import { serializeHostField } from '../authorized-keys/known-hosts-line.js';
 import { permitFlags } from '../authorized-keys/serialize.js';
@@ -55,6 +56,20 @@ export function authorizedKeysJson(row: ParsedLine): AuthorizedKeysLineJson {
   };
 }
 
+const DEFAULT_OPTIONS_JSON = JSON.stringify(DEFAULT_KEY_OPTIONS);
+
+/**
+ * JSON.stringify(authorizedKeysJson(row)). A line without options holds the one shared
+ * DEFAULT_KEY_OPTIONS, whose JSON (most of the line) is written once here instead of once per
+ * line; a unit test holds this to JSON.stringify for every kind of line.
+ */
+export function authorizedKeysJsonLine(row: ParsedLine): string {
+  const value = authorizedKeysJson(row);
+  if (value.options !== DEFAULT_KEY_OPTIONS) return JSON.stringify(value);
+  const rest = JSON.stringify({ key: value.key, comment: value.comment }).slice(1);
+  return `{"line":${JSON.stringify(value.line)},"kind":"key","error":null,"options":${DEFAULT_OPTIONS_JSON},${rest}`;
+}
+
 /** A short, human summary of the options that differ from sshd's defaults. */
 export function describeOptions(options: KeyOptions): string {
   const parts: string[] = [];
@@ -83,12 +98,22 @@ function describeError(
 }
 
 /**
+ * The LINE column. The digits come from JSON.stringify, not String(): V8 keeps each String(n)
+ * result in its number-to-string cache, so a table of a million distinct line numbers kept
+ * every recent one alive through young collections and the heap grew with the file.
+ */
+function lineColumn(line: number): string {
+  return JSON.stringify(line).padEnd(5);
+}
+
+/**
  * How inspect reports one file format, a line at a time: the JSON object of a line, or the table
  * (a header, each line's rows, a summary that counts the lines holding a key).
  */
 export interface LineReport<Row extends { readonly result: { readonly ok: boolean } }> {
   readonly tableHeader: string;
-  json(row: Row): unknown;
+  /** The line's JSON object, as one line of text. */
+  jsonLine(row: Row): string;
   tableRows(row: Row): string[];
   holdsKey(row: Row): boolean;
   tableSummary(lines: number, withKey: number, invalid: number): string;
@@ -96,7 +121,7 @@ export interface LineReport<Row extends { readonly result: { readonly ok: boolea
 
 export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {
   tableHeader: 'LINE  KIND     TYPE                                  BITS  FINGERPRINT / ERROR',
-  json: authorizedKeysJson,
+  jsonLine: authorizedKeysJsonLine,
   tableRows: authorizedKeysTableRows,
   holdsKey: (row) => row.result.ok && row.result.value.kind === 'key',
   tableSummary: (lines, keys, invalid) => `${lines} lines: ${keys} keys, ${invalid} invalid`,
@@ -104,7 +129,7 @@ export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {
 
 /** The table's lines for one parsed line: two for a key, one for an invalid line, none otherwise. */
 function authorizedKeysTableRows(row: ParsedLine): string[] {
-  const number = String(row.line).padEnd(5);
+  const number = lineColumn(row.line);
   if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
   const entry = row.result.value;
   if (entry.kind !== 'key') return [];
@@ -133,7 +158,7 @@ export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown>
 
 /** The table's lines for one parsed line: two for an entry, one for an invalid line, none otherwise. */
 function knownHostsTableRows(row: KnownHostsFileLine): string[] {
-  const number = String(row.line).padEnd(5);
+  const number = lineColumn(row.line);
   if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
   const value = row.result.value;
   if (value.kind !== 'entry') return [];
@@ -146,7 +171,7 @@ function knownHostsTableRows(row: KnownHostsFileLine): string[] {
 
 export const KNOWN_HOSTS_REPORT: LineReport<KnownHostsFileLine> = {
   tableHeader: 'LINE  KIND     HOSTS / ERROR',
-  json: knownHostsJson,
+  jsonLine: (row) => JSON.stringify(knownHostsJson(row)),
   tableRows: knownHostsTableRows,
   holdsKey: (row) => row.result.ok && row.result.value.kind === 'entry',
   tableSummary: (lines, entries, invalid) => `${lines} lines: ${entries} entries, ${invalid} invalid`,

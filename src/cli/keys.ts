@@ -3,8 +3,8 @@
  * sshd reads it. A thin adapter: the parsers are imported inside the action so `psm` starts fast.
  */
 import { Option, type Command } from 'commander';
-import { INPUT_LIMITS, readRegularFile, readStream } from '../common/bounded-read.js';
-import { assertNever } from '../common/result.js';
+import { INPUT_LIMITS, readFileChunks, readStreamChunks, type ReadError } from '../common/bounded-read.js';
+import { assertNever, type Result } from '../common/result.js';
 import { escapeLine } from '../common/terminal-text.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
@@ -13,8 +13,8 @@ import type { CliIo } from './output.js';
 
 /** The largest file psm inspects (bigger inputs are refused with exit 3, before reading them). */
 export const MAX_INSPECT_BYTES = INPUT_LIMITS.keysFile;
-/** Output is written in chunks of about this many characters instead of one write per line. */
-const OUTPUT_CHUNK_CHARS = 1 << 20;
+/** Output is written in chunks of this many bytes. */
+const OUTPUT_CHUNK_BYTES = 1 << 16;
 
 type Format = 'authorized_keys' | 'known_hosts';
 
@@ -43,34 +43,39 @@ Examples:
   psm keys inspect --format known_hosts ~/.ssh/known_hosts`,
     )
     .action(async (file: string, options: { format: Format; json?: boolean }) => {
-      const data = await readInput(io, file);
-      const invalid = await inspect(io, data, options.format, options.json === true);
+      const input =
+        file === '-'
+          ? readStreamChunks(io.stdin, MAX_INSPECT_BYTES, 'standard input')
+          : readFileChunks(file, MAX_INSPECT_BYTES);
+      const invalid = await inspect(io, input, file, options.format, options.json === true);
       process.exitCode = invalid > 0 ? EXIT.FINDINGS : EXIT.OK;
     });
 }
 
-async function readInput(io: CliIo, file: string): Promise<Uint8Array> {
-  const read =
-    file === '-'
-      ? await readStream(io.stdin, MAX_INSPECT_BYTES, 'standard input')
-      : await readRegularFile(file, MAX_INSPECT_BYTES);
-  if (read.ok) return read.value;
-  switch (read.error.code) {
+function readFailure(file: string, error: ReadError): CliFailure {
+  switch (error.code) {
     case 'TOO_LARGE':
-      throw new CliFailure('INPUT_TOO_LARGE', read.error.message, 'input');
+      return new CliFailure('INPUT_TOO_LARGE', error.message, 'input');
     case 'NOT_REGULAR':
     case 'SYMLINK':
-      throw new CliFailure('NOT_A_FILE', read.error.message, 'input');
+      return new CliFailure('NOT_A_FILE', error.message, 'input');
     case 'NOT_FOUND':
     case 'UNREADABLE':
-      throw new CliFailure('FILE_UNREADABLE', `${file}: ${read.error.message}`, 'unreadable');
+      return new CliFailure('FILE_UNREADABLE', `${file}: ${error.message}`, 'unreadable');
     default:
-      return assertNever(read.error.code);
+      return assertNever(error.code);
   }
 }
 
+/**
+ * Output lines gathered into chunks of bytes instead of one write per line. The text goes into
+ * the chunk as UTF-8 at once, so a chunk being filled or waiting in a pipe's queue is bytes
+ * outside the JavaScript heap: a buffered string would outlive young collections and make the
+ * heap grow with the length of the report.
+ */
 class ChunkedWriter {
-  private buffer = '';
+  private chunk = Buffer.allocUnsafe(OUTPUT_CHUNK_BYTES);
+  private used = 0;
   private closed = false;
   constructor(private readonly io: CliIo) {
     // A reader that goes away (`psm keys inspect --json big | head`) ends the output, quietly.
@@ -80,50 +85,114 @@ class ChunkedWriter {
   }
   line(text: string): void {
     if (this.closed) return;
-    this.buffer += `${text}\n`;
-    if (this.buffer.length >= OUTPUT_CHUNK_CHARS) this.flush();
+    const bytes = Buffer.byteLength(text, 'utf8') + 1;
+    if (this.used + bytes > this.chunk.length) this.write();
+    if (bytes > this.chunk.length) {
+      this.io.stdout.write(`${text}\n`);
+      return;
+    }
+    this.used += this.chunk.write(text, this.used, 'utf8');
+    this.chunk[this.used++] = 0x0a;
   }
-  flush(): void {
-    if (this.buffer !== '' && !this.closed) this.io.stdout.write(this.buffer);
-    this.buffer = '';
+  /** True while the reader is behind: a pipe read slower than psm parses would queue the report. */
+  behind(): boolean {
+    return this.io.stdout.writableNeedDrain && !this.closed;
   }
+  async caughtUp(): Promise<void> {
+    if (this.behind()) await drained(this.io.stdout);
+  }
+  async end(): Promise<void> {
+    this.write();
+    await this.caughtUp();
+  }
+  private write(): void {
+    if (this.used > 0 && !this.closed) this.io.stdout.write(this.chunk.subarray(0, this.used));
+    // The stream keeps the chunk it was given until it is written: the next lines go into a new one.
+    this.chunk = Buffer.allocUnsafe(OUTPUT_CHUNK_BYTES);
+    this.used = 0;
+  }
+}
+
+/** Resolves when `stream` can take more, or can take nothing ever again. */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
+}
+
+type Input = AsyncIterable<Result<Uint8Array, ReadError>>;
+
+/** What inspect needs of a format's reader (AuthorizedKeysReader, KnownHostsReader). */
+interface LineReader<Row> {
+  push(chunk: Uint8Array): Iterable<Row>;
+  end(): Iterable<Row>;
 }
 
 /**
- * Streams: each line is parsed, printed and let go, so a large file costs its text in memory and
- * not all of its parsed lines (and the collector does not copy them all). Returns how many lines
- * are invalid.
+ * Streams: the input is read a chunk at a time and each line is parsed, printed and let go, so a
+ * file of any size costs a chunk and a line in memory. Returns how many lines are invalid.
  */
-async function inspect(io: CliIo, data: Uint8Array, format: Format, json: boolean): Promise<number> {
+async function inspect(
+  io: CliIo,
+  input: Input,
+  file: string,
+  format: Format,
+  json: boolean,
+): Promise<number> {
   const report = await import('./keys-report.js');
   if (format === 'known_hosts') {
-    const { knownHostsFileLines } = await import('../authorized-keys/known-hosts.js');
-    return writeReport(io, knownHostsFileLines(data), report.KNOWN_HOSTS_REPORT, json);
+    const { KnownHostsReader } = await import('../authorized-keys/known-hosts.js');
+    return writeReport(io, input, file, new KnownHostsReader(), report.KNOWN_HOSTS_REPORT, json);
   }
-  const { authorizedKeysFileLines } = await import('../authorized-keys/index.js');
-  return writeReport(io, authorizedKeysFileLines(data), report.AUTHORIZED_KEYS_REPORT, json);
+  const { AuthorizedKeysReader } = await import('../authorized-keys/line.js');
+  return writeReport(io, input, file, new AuthorizedKeysReader(), report.AUTHORIZED_KEYS_REPORT, json);
 }
 
-function writeReport<Row extends { readonly result: { readonly ok: boolean } }>(
+async function writeReport<Row extends { readonly result: { readonly ok: boolean } }>(
   io: CliIo,
-  rows: Iterable<Row>,
+  input: Input,
+  file: string,
+  reader: LineReader<Row>,
   report: LineReport<Row>,
   json: boolean,
-): number {
+): Promise<number> {
   const out = new ChunkedWriter(io);
   let lines = 0;
   let withKey = 0;
   let invalid = 0;
-  if (!json) out.line(report.tableHeader);
-  for (const row of rows) {
-    lines++;
-    if (!row.result.ok) invalid++;
-    else if (report.holdsKey(row)) withKey++;
-    if (json) out.line(JSON.stringify(report.json(row)));
-    // Comments, options and host names come from the file: escaped in the table, exact in JSON.
-    else for (const text of report.tableRows(row)) out.line(escapeLine(text));
+  const print = async (rows: Iterable<Row>): Promise<void> => {
+    for (const row of rows) {
+      lines++;
+      if (!row.result.ok) invalid++;
+      else if (report.holdsKey(row)) withKey++;
+      if (json) out.line(report.jsonLine(row));
+      // Comments, options and host names come from the file: escaped in the table, exact in JSON.
+      else for (const text of report.tableRows(row)) out.line(escapeLine(text));
+      if (out.behind()) await out.caughtUp();
+    }
+  };
+  // The header waits for the first bytes: a file that cannot be read prints nothing.
+  let header = !json;
+  const printHeader = (): void => {
+    if (header) out.line(report.tableHeader);
+    header = false;
+  };
+  for await (const chunk of input) {
+    if (!chunk.ok) throw readFailure(file, chunk.error);
+    printHeader();
+    await print(reader.push(chunk.value));
   }
+  printHeader();
+  await print(reader.end());
   if (!json) out.line(report.tableSummary(lines, withKey, invalid));
-  out.flush();
+  await out.end();
   return invalid;
 }

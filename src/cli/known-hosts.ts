@@ -74,11 +74,10 @@ async function runMatch(
   const name = kh.lookupName(host, port);
   if (!name.ok) throw new CliFailure(name.error.code, name.error.message, 'usage');
   const key = options.key === undefined ? null : await readPublicKeyOption(options.key);
-  const lines = kh.parseKnownHostsFile(
-    (await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, true)).data,
-  );
-  refuseInvalid(lines, file);
-  const matches = kh.findHost(lines, name.value);
+  const { data } = await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, true);
+  const lookup = kh.lookUpHost(kh.knownHostsFileLines(data), name.value);
+  refuseInvalid(lookup, file);
+  const matches = lookup.matches;
   const check = key === null ? null : kh.checkHostKey(matches, key, { host });
   if (options.json) {
     printJson(io, {
@@ -120,8 +119,7 @@ async function runHash(io: CliIo, file: string, options: { json?: boolean }): Pr
   const kh = await import('../authorized-keys/known-hosts.js');
   const { writeFileAtomic } = await import('../common/atomic-write.js');
   const { data, mode, uid, gid } = await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, false);
-  const lines = kh.parseKnownHostsFile(data);
-  const hashed = kh.hashKnownHostsFile(lines);
+  const hashed = kh.hashKnownHostsFile(kh.knownHostsFileLines(data));
   if (!hashed.ok) throw new CliFailure(hashed.error.code, `${file}: ${hashed.error.message}`, 'input');
   const { text, hashedNames, keptUnhashed, alreadyHashed } = hashed.value;
   const changed = hashedNames > 0;
@@ -143,16 +141,18 @@ async function runHash(io: CliIo, file: string, options: { json?: boolean }): Pr
 }
 
 function refuseInvalid(
-  lines: readonly { line: number; result: { ok: boolean; error?: { code: string; message: string } } }[],
+  lookup: {
+    invalidLines: number;
+    firstInvalid: { line: number; error: { code: string; message: string } } | null;
+  },
   file: string,
 ): void {
-  const invalid = lines.filter((l) => !l.result.ok);
-  const first = invalid[0];
-  if (first === undefined || first.result.error === undefined) return;
-  const more = invalid.length > 1 ? ` (and ${invalid.length - 1} more invalid line(s))` : '';
+  const first = lookup.firstInvalid;
+  if (first === null) return;
+  const more = lookup.invalidLines > 1 ? ` (and ${lookup.invalidLines - 1} more invalid line(s))` : '';
   throw new CliFailure(
     'FILE_HAS_INVALID_LINES',
-    `${file}:${first.line}: ${first.result.error.code}: ${first.result.error.message}${more}`,
+    `${file}:${first.line}: ${first.error.code}: ${first.error.message}${more}`,
     'input',
   );
 }

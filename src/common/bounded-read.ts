@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './errno.js';
@@ -126,6 +126,82 @@ export async function readRegularFile(
     });
   } finally {
     await handle.close();
+  }
+}
+
+/** How much readFileChunks reads at a time. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * A regular file's bytes in chunks as they are read, for input too large to hold at once (psm
+ * keys inspect): the checks of readRegularFile (a regular file, at most `limit` bytes by its size
+ * before reading and by what is read). An error is the last item.
+ */
+export async function* readFileChunks(
+  path: string,
+  limit: number,
+): AsyncGenerator<Result<Uint8Array, ReadError>, void, undefined> {
+  const opened = await openRegularFile(path);
+  if (!opened.ok) {
+    yield opened;
+    return;
+  }
+  const { handle, info } = opened.value;
+  const tooLarge = err({
+    code: 'TOO_LARGE',
+    message: `${path} is larger than ${limit} bytes`,
+    file: path,
+  } as const);
+  try {
+    if (info.size > limit) {
+      yield tooLarge;
+      return;
+    }
+    for (let total = 0; ;) {
+      const chunk = new Uint8Array(CHUNK_BYTES);
+      let bytesRead: number;
+      try {
+        // A regular file's read never waits on another process: read at once, instead of
+        // leaving psm idle while the thread pool reads each chunk.
+        bytesRead = readSync(handle.fd, chunk, 0, chunk.length, total);
+      } catch (error) {
+        const errno = errnoOf(error, 'EIO');
+        yield err({ code: 'UNREADABLE', message: `cannot read ${path} (${errno})`, errno, file: path });
+        return;
+      }
+      if (bytesRead === 0) return;
+      total += bytesRead;
+      if (total > limit) {
+        yield tooLarge;
+        return;
+      }
+      yield ok(chunk.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A stream's bytes in chunks as they arrive, at most `limit` of them; an error is the last item. */
+export async function* readStreamChunks(
+  stream: NodeJS.ReadableStream,
+  limit: number,
+  what: string,
+): AsyncGenerator<Result<Uint8Array, ReadError>, void, undefined> {
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      total += bytes.length;
+      if (total > limit) {
+        yield err({ code: 'TOO_LARGE', message: `${what} is longer than ${limit} bytes` });
+        return;
+      }
+      yield ok(bytes);
+    }
+  } catch (error) {
+    const errno = errnoOf(error, 'EIO');
+    yield err({ code: 'UNREADABLE', message: `cannot read ${what} (${errno})`, errno });
   }
 }
 

@@ -2,7 +2,15 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRegularFile, readStream, withoutLineEnd } from '../../src/common/bounded-read.js';
+import {
+  readFileChunks,
+  readRegularFile,
+  readStream,
+  readStreamChunks,
+  withoutLineEnd,
+  type ReadError,
+} from '../../src/common/bounded-read.js';
+import type { Result } from '../../src/common/result.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString('latin1');
@@ -66,5 +74,34 @@ describe('readRegularFile and readStream', () => {
     const long = new PassThrough();
     long.end('abcde');
     expect(await readStream(long, 4, 'input')).toMatchObject({ ok: false, error: { code: 'TOO_LARGE' } });
+  });
+
+  async function collect(chunks: AsyncIterable<Result<Uint8Array, ReadError>>): Promise<string | string[]> {
+    const out: Uint8Array[] = [];
+    for await (const chunk of chunks) {
+      if (!chunk.ok) return [chunk.error.code];
+      out.push(chunk.value);
+    }
+    return text(Buffer.concat(out));
+  }
+
+  it('reads a file in chunks with the same checks as readRegularFile', async () => {
+    const file = join(dir.path, 'chunks');
+    const content = 'abcdefgh'.repeat(20_000); // several chunks
+    await writeFile(file, content);
+    expect(await collect(readFileChunks(file, content.length))).toBe(content);
+    expect(await collect(readFileChunks(file, content.length - 1))).toEqual(['TOO_LARGE']);
+    expect(await collect(readFileChunks(join(dir.path, 'missing'), 10))).toEqual(['NOT_FOUND']);
+    expect(await collect(readFileChunks(dir.path, 10))).toEqual(['NOT_REGULAR']);
+  });
+
+  it('reads a stream in chunks up to its limit and ends with TOO_LARGE past it', async () => {
+    const stream = (): PassThrough => {
+      const s = new PassThrough();
+      s.end('0123456789');
+      return s;
+    };
+    expect(await collect(readStreamChunks(stream(), 10, 'input'))).toBe('0123456789');
+    expect(await collect(readStreamChunks(stream(), 9, 'input'))).toEqual(['TOO_LARGE']);
   });
 });

@@ -10,6 +10,7 @@ import {
   lookupName,
   parseKnownHostsFile,
   parseLookupTarget,
+  randomSalts,
   serializeHashedHost,
 } from '../../src/authorized-keys/known-hosts.js';
 import { loadKnownHostsTestKeys, testKey } from '../helpers/known-hosts-keys.js';
@@ -114,6 +115,17 @@ describe('HostNameHmac', () => {
 
   it('refuses a salt that is not 20 bytes (a bug in the caller, not input)', () => {
     expect(() => new HostNameHmac('a').of(new Uint8Array(randomBytes(19)))).toThrow();
+  });
+});
+
+describe('randomSalts', () => {
+  it('gives distinct 20-byte salts, each its own copy, across the blocks it draws', () => {
+    const next = randomSalts();
+    const salts = Array.from({ length: 2500 }, () => next());
+    expect(salts.every((s) => s.length === HASH_SALT_BYTES && s.byteOffset === 0)).toBe(true);
+    expect(new Set(salts.map((s) => Buffer.from(s).toString('hex'))).size).toBe(salts.length);
+    salts[0]?.fill(0);
+    expect(salts[1]?.some((b) => b !== 0)).toBe(true);
   });
 });
 
