@@ -5,11 +5,13 @@
  * that finished, and the worker's sshd answered after every kill. One clone for every trial.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_WORKER_IMAGE_DIR } from '../../src/guest-ops/image/manifest.js';
 import { pinnedKeys } from '../../src/psm/host-keys/pin-store.js';
 import { PREPARE_STEPS, readWorkerRecord } from '../../src/psm/worker-prepare/index.js';
+import { layoutOf } from '../../src/vault/index.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import {
   guestHostKeyFiles,
@@ -52,6 +54,14 @@ beforeAll(async () => {
   temp = await makeTempDir('worker-kill');
   location = join(temp.path, 'location');
   psm = psmAt(location);
+  // A location as an operator has it (psm init, the shipped policies), so every run, killed or
+  // not, is the whole default prepare: host keys, then the admin key and the clean snapshot.
+  const init = await psm(['init']);
+  expect(init.code, init.stderr).toBe(0);
+  const { policiesDir } = layoutOf(location);
+  await mkdir(policiesDir, { recursive: true });
+  for (const file of ['admin.yaml', 'main-node.yaml', 'initiator.yaml'])
+    await copyFile(resolve('policies', file), join(policiesDir, file));
   expect((await psm(['vm', 'clone', NAME, '--image', IMAGE])).code).toBe(0);
   const started = await psm(['vm', 'start', NAME, '--json']);
   expect(started.code, started.stderr).toBe(0);
