@@ -1,7 +1,5 @@
 import { AUDIT_ACTIONS } from '../audit-log/actions.js';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { acquirePidLock } from '../../common/pid-lock.js';
 import { ok, type Result } from '../../common/result.js';
 import type { GuestOpsDriver, OpOptions } from '../../guest-ops/guest-ops.js';
 import type { KeyExchangeSettings } from '../key-exchange/index.js';
@@ -21,6 +19,7 @@ import {
   type RotationJournal,
   type WorkerStep,
 } from './journal.js';
+import { withRotationLock } from './rotation-lock.js';
 import { inPool, preparedWorkers } from './scope.js';
 import { addNewKey, removeOldKey, type StepContext } from './worker-steps.js';
 
@@ -61,18 +60,7 @@ export const DEFAULT_CONCURRENCY = 2;
 export async function rotateAdminKey(
   options: RotateAdminOptions,
 ): Promise<Result<RotationReport, RotationError>> {
-  const { location } = options.settings;
-  const lock = await acquirePidLock(join(location, 'var', 'psm', '.rotation.lock'));
-  if (!lock.ok)
-    return rotationError(
-      lock.error.code === 'LOCK_BUSY' ? 'ROTATE_LOCKED' : 'ROTATE_IO',
-      `rotation: ${lock.error.message}`,
-    );
-  try {
-    return await rotateLocked(options);
-  } finally {
-    await lock.value.release();
-  }
+  return withRotationLock(options.settings.location, () => rotateLocked(options));
 }
 
 async function begin(options: RotateAdminOptions): Promise<Result<RotationJournal, RotationError>> {
