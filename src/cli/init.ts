@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
+import { failureOf } from './failure.js';
 import { printError, printJson, printLine, type CliIo } from './output.js';
+import { shippedPoliciesDirectory } from './shipped-policies.js';
 import {
   addLocationOption,
   addLockWaitOption,
@@ -58,7 +60,7 @@ export function register(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON');
   addLockWaitOption(addLocationOption(command)).action(async (flags: InitFlags) => {
-    const { initVault, locationFrom, readLegacyFile } = await import('../vault/index.js');
+    const { initVault, layoutOf, locationFrom, readLegacyFile } = await import('../vault/index.js');
     // Checked before anything is asked or created: no partial tree for a bad location.
     const location = orFail(locationFrom(flags.location));
     // The file before the prompt; a refused passphrase wipes the imported bytes on its way out.
@@ -80,7 +82,7 @@ export function register(program: Command, io: CliIo): void {
       }
       passphrase = read.value;
     }
-    const report = orFail(
+    const initialised = orFail(
       await initVault({
         location,
         force: flags.force === true,
@@ -91,6 +93,16 @@ export function register(program: Command, io: CliIo): void {
         ...writeOptions(flags),
       }),
     );
+    // A location with no policy can neither prepare a worker nor write a key: it starts with
+    // the shipped ones, which the operator then edits (a directory with any policy is left alone).
+    const { installShippedPolicies } = await import('../psm/policy/index.js');
+    const { policyErrorCategory } = await import('../psm/error-category.js');
+    const installed = await installShippedPolicies(
+      shippedPoliciesDirectory(),
+      layoutOf(location).policiesDir,
+    );
+    if (!installed.ok) throw failureOf(installed.error, policyErrorCategory);
+    const report = { ...initialised, created: [...initialised.created, ...installed.value] };
     if (flags.json) printJson(io, report);
     else {
       for (const path of report.created) printLine(io, `created ${path}`);

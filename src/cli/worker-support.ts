@@ -1,5 +1,4 @@
 import { stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { Result } from '../common/result.js';
 import { defaultVmDirectory, openDriver } from '../guest-ops/driver-factory.js';
 import { guestOpsErrorCategory } from '../guest-ops/errors.js';
@@ -84,10 +83,9 @@ export function keyTypesOf(text: string): SshKeyAlgorithm[] {
   return types;
 }
 
-/** The policies shipped with psm (the package's policies/ directory). */
-export function shippedPoliciesDirectory(): string {
-  return fileURLToPath(new URL('../../policies', import.meta.url));
-}
+import { shippedPoliciesDirectory } from './shipped-policies.js';
+
+export { shippedPoliciesDirectory };
 
 /** --policies, else the location's etc/psm-policies when it exists, else the shipped ones. */
 export async function policiesOf(flag: string | undefined, location: string): Promise<KeyPolicy[]> {

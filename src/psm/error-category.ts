@@ -1,6 +1,7 @@
 import type { ErrorCategory } from '../common/error-category.js';
 import { assertNever } from '../common/result.js';
 import type { LintErrorCode, LintIoError } from './policy/lint.js';
+import type { PolicyInstallError } from './policy/install-shipped.js';
 import type { RenderErrorCode } from './render-key-line.js';
 
 /**
@@ -9,7 +10,9 @@ import type { RenderErrorCode } from './render-key-line.js';
  */
 
 /** A policy file psm will not use is `input`; one that cannot be found or read is `unreadable`. */
-export function policyErrorCategory(code: LintErrorCode | LintIoError['code']): ErrorCategory {
+export function policyErrorCategory(
+  code: LintErrorCode | LintIoError['code'] | PolicyInstallError['code'],
+): ErrorCategory {
   switch (code) {
     case 'POLICY_TOO_LARGE':
     case 'POLICY_NOT_UTF8':
@@ -38,6 +41,8 @@ export function policyErrorCategory(code: LintErrorCode | LintIoError['code']): 
     case 'LINT_UNREADABLE':
     case 'LINT_NO_POLICIES':
       return 'unreadable';
+    case 'POLICY_INSTALL_FAILED':
+      return 'outside';
     default:
       return assertNever(code);
   }

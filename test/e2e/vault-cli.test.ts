@@ -52,6 +52,26 @@ describe('psm init', () => {
     expect(snapshotTree(temp.location)).toEqual(before);
   });
 
+  it('gives a location the shipped policies, and never touches a policy directory the operator has', async () => {
+    const first = await init();
+    const { policiesDir } = layoutOf(temp.location);
+    const shipped = ['admin.yaml', 'initiator.yaml', 'main-node.yaml'];
+    expect(first.created).toEqual(expect.arrayContaining(shipped.map((name) => join(policiesDir, name))));
+    for (const name of shipped) {
+      expect(readFileSync(join(policiesDir, name))).toEqual(readFileSync(join('policies', name)));
+      expect(statSync(join(policiesDir, name)).mode & 0o777).toBe(0o600);
+    }
+    const lint = await runPsm(['policy', 'lint', policiesDir]);
+    expect(lint.code, lint.stderr).toBe(0);
+    // An operator who removed a role on purpose and edited another keeps exactly that.
+    rmSync(join(policiesDir, 'initiator.yaml'));
+    writeFileSync(join(policiesDir, 'admin.yaml'), '# edited\n', { mode: 0o600 });
+    const second = await init();
+    expect(second.created).toEqual([]);
+    expect(readdirSync(policiesDir).sort()).toEqual(['admin.yaml', 'main-node.yaml']);
+    expect(readFileSync(join(policiesDir, 'admin.yaml'), 'utf8')).toBe('# edited\n');
+  });
+
   it('uses $POPC_LOCATION when --location is absent, and --force replaces the key', async () => {
     const run = await runPsm(['init', '--json'], { env: { POPC_LOCATION: temp.location } });
     expect(run.code, run.stderr).toBe(0);

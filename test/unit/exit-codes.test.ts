@@ -98,6 +98,7 @@ const MODULES: Record<string, Module> = {
       ...unionCodes('src/psm/policy/types.ts', 'PolicyErrorCode'),
       ...unionCodes('src/psm/policy/lint.ts', 'LintErrorCode'),
       ...unionCodes('src/psm/policy/lint.ts', 'LintIoError'),
+      ...unionCodes('src/psm/policy/install-shipped.ts', 'PolicyInstallError'),
     ],
   },
   render: {

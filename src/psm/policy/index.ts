@@ -9,6 +9,8 @@ export type {
   LintWarningCode,
   StatPath,
 } from './lint.js';
+export { installShippedPolicies } from './install-shipped.js';
+export type { PolicyInstallError } from './install-shipped.js';
 export { parsePolicy } from './parse.js';
 export * from './limits.js';
 export * from './types.js';
