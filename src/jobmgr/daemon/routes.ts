@@ -87,6 +87,26 @@ function appJob(body: Body, jobRequired: boolean) {
   return { ok: true as const, value: { appId: appId.value, jobId: jobId.value } };
 }
 
+/** One active application's worker and where its sshd is reached (what `psm run-main` logs in to). */
+function appWorker(pool: Pool, appId: string): Result<unknown, JobMgrError> {
+  const app = pool.store.app(appId);
+  if (app === undefined || app.phase === 'granting')
+    return {
+      ok: false,
+      error: { code: 'APP_NOT_FOUND', message: `no application ${appId} holds a worker here` },
+    };
+  if (app.phase === 'ending')
+    return {
+      ok: false,
+      error: { code: 'APP_ENDING', message: `${appId} is ending: its worker is being reverted` },
+    };
+  const worker = pool.store.worker(app.worker);
+  return {
+    ok: true,
+    value: { app: appId, worker: app.worker, ssh: worker?.ssh ?? null, hostKeys: worker?.hostKeys ?? [] },
+  };
+}
+
 export const ROUTES: Readonly<Record<string, Route>> = {
   '/v1/reserve': {
     method: 'POST',
@@ -118,6 +138,14 @@ export const ROUTES: Readonly<Record<string, Route>> = {
       checked(
         () => appJob(body, false),
         async ({ appId }) => jobAnswer(await pool.end(appId)),
+      ),
+  },
+  '/v1/app': {
+    method: 'POST',
+    handle: (pool, body) =>
+      checked(
+        () => appJob(body, false),
+        ({ appId }) => Promise.resolve(jobAnswer(appWorker(pool, appId))),
       ),
   },
   '/v1/apps': {
