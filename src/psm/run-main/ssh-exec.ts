@@ -142,7 +142,7 @@ function follow(
       return done(
         runMainFail(
           'RUN_GATE_REFUSED',
-          `the worker's gate refused it: ${text.split('\n')[0]?.slice(GATE_REFUSAL_PREFIX.length).replace(/^ by /, 'policy ') ?? ''}`,
+          `the worker's gate refused it: ${text.split('\n')[0]?.slice(GATE_REFUSAL_PREFIX.length).replace(/^ by /, '') ?? ''}`,
         ),
       );
     done(ok(exit));
