@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
 import { openDriver, defaultVmDirectory } from '../../src/guest-ops/driver-factory.js';
@@ -170,4 +171,40 @@ describe('psm run-main APP -- OBJECT ARGS through the worker gate', { timeout: 3
       'DAEMON_UNREACHABLE',
     ]);
   });
+
+  it('a second guest-agent client is refused while one drives a pool worker, and the daemon queues behind it instead of failing its step', async () => {
+    // This test process plays an operator's `psm vm ...` that is connected to the worker's agent.
+    const driver = await openDriver({ kind: 'qemu', vmDirectory: defaultVmDirectory(location) });
+    if (!driver.ok) throw new Error(driver.error.message);
+    const held = await driver.value.openWorker(worker);
+    if (!held.ok) throw new Error(held.error.message);
+    const status = await held.value.status({ probeAgent: true });
+    expect(status.ok && status.value.agent).toBe('ready');
+
+    const exec = await psm(['vm', 'exec', worker, '--json', '/bin/true']);
+    expect(exec.code).toBe(4);
+    const { error } = JSON.parse(exec.stdout) as { error: { code: string; message: string } };
+    expect(error.code).toBe('WORKER_BUSY');
+    expect(error.message).toMatch(/a psm daemon serves .* go through it/);
+
+    let settled = false;
+    const ending = psm(['end', 'app1', '--json']).finally(() => (settled = true));
+    await sleep(3_000);
+    const whileHeld = settled;
+    await held.value.close();
+    const ended = await ending;
+    expect(whileHeld).toBe(false);
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(JSON.parse(ended.stdout)).toMatchObject({ app: 'app1', worker, outcome: 'reverted' });
+
+    // The daemon's agent stream came through intact: the worker serves the next application.
+    const again = await psm(['reserve', 'app2', '--wait', '600', '--json'], 660_000);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { worker: string }).worker).toBe(worker);
+    const ran = await psm(['run-main', 'app2', '--', 'hello', 'again']);
+    expect([ran.code, ran.stdout]).toEqual([
+      0,
+      expect.stringMatching(/^hello from \S+ \(uid \d+\): again\n$/),
+    ]);
+  }, 900_000);
 });
