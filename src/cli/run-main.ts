@@ -103,7 +103,7 @@ refusal 4 (RUN_GATE_REFUSED), a refused login 5. Put -- before OBJECT when an ar
 /** Shells' convention for a process killed by a signal; an unknown name counts as SIGKILL. */
 function signalNumber(name: string | null): number {
   const signals = constants.signals as Record<string, number | undefined>;
-  return (name === null ? undefined : signals[`SIG${name}`]) ?? signals.SIGKILL ?? 9;
+  return (name === null ? undefined : signals[name]) ?? signals.SIGKILL ?? 9;
 }
 
 /** One stream's output, kept up to MAX_JSON_STREAM_BYTES. */

@@ -95,26 +95,36 @@ export function sshExec(input: SshExecInput): Promise<Result<SshExit, RunMainErr
     client.on('close', () =>
       finish(runMainFail('RUN_SSH_FAILED', `${where} closed the connection before the object ended`)),
     );
-    client.connect({
-      host: input.host,
-      port: input.port,
-      username: input.user,
-      privateKey: Buffer.from(
-        input.privateKey.buffer,
-        input.privateKey.byteOffset,
-        input.privateKey.byteLength,
-      ),
-      readyTimeout: SSH_LOGIN_TIMEOUT_MS,
-      tryKeyboard: false,
-      agent: undefined,
-      hostVerifier: (key: Buffer) => {
-        hostKeySeen = true;
-        hostKeyOk = input.pins.some(
-          (pin) => pin.blob.length === key.length && timingSafeEqual(pin.blob, key),
-        );
-        return hostKeyOk;
-      },
-    });
+    try {
+      client.connect({
+        host: input.host,
+        port: input.port,
+        username: input.user,
+        privateKey: Buffer.from(
+          input.privateKey.buffer,
+          input.privateKey.byteOffset,
+          input.privateKey.byteLength,
+        ),
+        readyTimeout: SSH_LOGIN_TIMEOUT_MS,
+        tryKeyboard: false,
+        agent: undefined,
+        hostVerifier: (key: Buffer) => {
+          hostKeySeen = true;
+          hostKeyOk = input.pins.some(
+            (pin) => pin.blob.length === key.length && timingSafeEqual(pin.blob, key),
+          );
+          return hostKeyOk;
+        },
+      });
+    } catch (error) {
+      // ssh2 throws at once on a key it cannot parse (an encrypted or foreign key file).
+      finish(
+        runMainFail(
+          'RUN_ADMIN_KEY_UNREADABLE',
+          `psm's admin key cannot be used (${(error as Error).message})`,
+        ),
+      );
+    }
   });
 }
 
@@ -132,20 +142,30 @@ function follow(
     input.onStderr(chunk);
   });
   channel.on('exit', (code: number | null, signal?: string) => {
-    exit = code === null ? { exitCode: null, signal: signal ?? 'UNKNOWN' } : { exitCode: code, signal: null };
+    exit = code === null ? { exitCode: null, signal: signalName(signal) } : { exitCode: code, signal: null };
   });
   channel.on('close', () => {
     if (exit === undefined)
       return done(runMainFail('RUN_SSH_FAILED', 'the session closed without an exit status'));
-    const text = head.toString('utf8');
-    if (exit.exitCode === GATE_REFUSED_EXIT && text.startsWith(GATE_REFUSAL_PREFIX))
+    // sshd may write first (a missing home directory); the gate's line is its only output.
+    const refusal = head
+      .toString('utf8')
+      .split('\n')
+      .find((line) => line.startsWith(GATE_REFUSAL_PREFIX));
+    if (exit.exitCode === GATE_REFUSED_EXIT && refusal !== undefined)
       return done(
         runMainFail(
           'RUN_GATE_REFUSED',
-          `the worker's gate refused it: ${text.split('\n')[0]?.slice(GATE_REFUSAL_PREFIX.length).replace(/^ by /, '') ?? ''}`,
+          `the worker's gate refused it: ${refusal.slice(GATE_REFUSAL_PREFIX.length).replace(/^ by /, '')}`,
         ),
       );
     done(ok(exit));
   });
   channel.end();
+}
+
+/** The signal as Node names it (`SIGTERM`); servers send `TERM` (RFC 4254), ssh2 may add the prefix. */
+function signalName(signal: string | undefined): string {
+  if (signal === undefined || !/^[A-Z0-9]{1,16}$/.test(signal)) return 'SIGUNKNOWN';
+  return signal.startsWith('SIG') ? signal : `SIG${signal}`;
 }
