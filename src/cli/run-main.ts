@@ -61,7 +61,7 @@ refusal 4 (RUN_GATE_REFUSED), a refused login 5. Put -- before OBJECT when an ar
           ? 0
           : integerOption(flags.timeout, '--timeout', 1, MAX_RUN_TIMEOUT_SECONDS) * 1000;
       const location = orFail(locationFrom(flags.location));
-      const found = (await askDaemon(flags, 'POST', '/v1/app', { app })) as {
+      const found = (await askDaemon(flags, 'POST', '/v1/run-main', { app, object, args })) as {
         worker: string;
         ssh: { host: string; port: number } | null;
       };

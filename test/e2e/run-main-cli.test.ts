@@ -5,7 +5,7 @@
  * exit code is psm's; what the gate refuses, and psm's own failures, come back coded.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -100,6 +100,14 @@ describe('psm run-main APP -- OBJECT ARGS through the worker gate', { timeout: 3
     expect(ran.code, ran.stderr).toBe(0);
     expect(ran.stdout).toMatch(/^hello from \S+ \(uid \d+\): a b\n$/);
     expect(ran.stderr).toBe('');
+    // The daemon recorded the run before it answered (the arguments' number, not their values).
+    const log = await readFile(join(location, 'var', 'psm', 'audit.log'), 'utf8');
+    const runs = log
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { action: string; subject: Record<string, unknown> })
+      .filter((e) => e.action === 'run-main.start');
+    expect(runs.at(-1)?.subject).toEqual({ app: 'app1', worker, object: 'hello', args: 2 });
   });
 
   it('--json prints one object with the output and the exit code', async () => {

@@ -6,6 +6,7 @@ import type { Pool } from '../pool.js';
 import { checkAppId, checkJobId, checkKeys } from '../requests.js';
 import { onlyFields, type Body } from './body.js';
 import { daemonErrorCategory, type DaemonError } from './errors.js';
+import { runMainRoute, type RouteDeps } from './run-main-route.js';
 
 /** What a route answers: an HTTP status and a JSON value. */
 export interface Answer {
@@ -16,7 +17,7 @@ export interface Answer {
 export interface Route {
   readonly method: 'GET' | 'POST';
   /** POST routes read a JSON body; GET routes ignore theirs. */
-  readonly handle: (pool: Pool, body: Body) => Promise<Answer>;
+  readonly handle: (pool: Pool, body: Body, deps: RouteDeps) => Promise<Answer>;
 }
 
 export function jobAnswer<T>(result: Result<T, JobMgrError>, view: (value: T) => unknown = (v) => v): Answer {
@@ -87,26 +88,6 @@ function appJob(body: Body, jobRequired: boolean) {
   return { ok: true as const, value: { appId: appId.value, jobId: jobId.value } };
 }
 
-/** One active application's worker and where its sshd is reached (what `psm run-main` logs in to). */
-function appWorker(pool: Pool, appId: string): Result<unknown, JobMgrError> {
-  const app = pool.store.app(appId);
-  if (app === undefined || app.phase === 'granting')
-    return {
-      ok: false,
-      error: { code: 'APP_NOT_FOUND', message: `no application ${appId} holds a worker here` },
-    };
-  if (app.phase === 'ending')
-    return {
-      ok: false,
-      error: { code: 'APP_ENDING', message: `${appId} is ending: its worker is being reverted` },
-    };
-  const worker = pool.store.worker(app.worker);
-  return {
-    ok: true,
-    value: { app: appId, worker: app.worker, ssh: worker?.ssh ?? null, hostKeys: worker?.hostKeys ?? [] },
-  };
-}
-
 export const ROUTES: Readonly<Record<string, Route>> = {
   '/v1/reserve': {
     method: 'POST',
@@ -140,14 +121,7 @@ export const ROUTES: Readonly<Record<string, Route>> = {
         async ({ appId }) => jobAnswer(await pool.end(appId)),
       ),
   },
-  '/v1/app': {
-    method: 'POST',
-    handle: (pool, body) =>
-      checked(
-        () => appJob(body, false),
-        ({ appId }) => Promise.resolve(jobAnswer(appWorker(pool, appId))),
-      ),
-  },
+  '/v1/run-main': { method: 'POST', handle: runMainRoute },
   '/v1/apps': {
     method: 'GET',
     handle: (pool) =>
