@@ -73,8 +73,8 @@ refusal 4 (RUN_GATE_REFUSED), a refused login 5. Put -- before OBJECT when an ar
         worker: found.worker,
         ssh: found.ssh,
         request: request.value,
-        onStdout: (chunk) => (json ? stdout.add(chunk) : writeGuestOutput(io.stdout, chunk)),
-        onStderr: (chunk) => (json ? stderr.add(chunk) : writeGuestOutput(io.stderr, chunk)),
+        onStdout: (chunk) => (json ? stdout.add(chunk) : streamTo(io.stdout, chunk)),
+        onStderr: (chunk) => (json ? stderr.add(chunk) : streamTo(io.stderr, chunk)),
         timeoutMs,
         signal: interrupt.signal,
       });
@@ -98,6 +98,21 @@ refusal 4 (RUN_GATE_REFUSED), a refused login 5. Put -- before OBJECT when an ar
       } else if (signal !== null) io.stderr.write(`psm: ${object} died of signal ${signal}\n`);
       process.exitCode = exitCode ?? 128 + signalNumber(signal);
     });
+}
+
+/** Writes like `psm vm exec`; when the pipe is full, the promise holds the session until it drains. */
+function streamTo(stream: CliIo['stdout'], chunk: Uint8Array): void | Promise<void> {
+  writeGuestOutput(stream, chunk);
+  if (!stream.writableNeedDrain) return undefined;
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+  });
 }
 
 /** Shells' convention for a process killed by a signal; an unknown name counts as SIGKILL. */

@@ -30,6 +30,7 @@ const COMMANDS: Record<string, string> = {
   notGate: "printf 'something else\\n' >&2; exit 126",
   signal: 'kill -TERM $$',
   sleep: 'sleep 60',
+  big: 'head -c 3000000 /dev/zero',
 };
 const pairs = Object.fromEntries(
   Object.keys(COMMANDS).map((name) => [name, generateSshKeyPair('ed25519', name)]),
@@ -59,8 +60,12 @@ async function run(name: string, overrides: Partial<SshExecInput> = {}) {
     pins: [keyOf(sshd.hostKeyPublic)],
     privateKey: pairs[name]?.privateKey ?? new Uint8Array(0),
     command: 'popcobjrun /usr/local/popc/objects/hello',
-    onStdout: (c) => stdout.push(Buffer.from(c)),
-    onStderr: (c) => stderr.push(Buffer.from(c)),
+    onStdout: (c) => {
+      stdout.push(Buffer.from(c));
+    },
+    onStderr: (c) => {
+      stderr.push(Buffer.from(c));
+    },
     timeoutMs: 0,
     ...overrides,
   });
@@ -115,5 +120,20 @@ describe('sshExec against a real sshd', { timeout: 60_000 }, () => {
     setTimeout(() => controller.abort(), 1_000);
     const outcome = await aborted;
     expect(outcome.result.ok ? null : outcome.result.error.code).toBe('RUN_ABORTED');
+  });
+
+  it('a slow sink holds the stream (backpressure) and loses nothing', async () => {
+    let bytes = 0;
+    let held = 0;
+    const { result } = await run('big', {
+      onStdout: (chunk) => {
+        bytes += chunk.length;
+        held += 1;
+        return new Promise((resolve) => setTimeout(resolve, 1));
+      },
+    });
+    expect(result).toEqual({ ok: true, value: { exitCode: 0, signal: null } });
+    expect(bytes).toBe(3_000_000);
+    expect(held).toBeGreaterThan(1);
   });
 });

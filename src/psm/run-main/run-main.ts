@@ -5,7 +5,7 @@ import { pinnedKeys } from '../host-keys/pin-store.js';
 import { layoutOf } from '../../vault/index.js';
 import { runMainFail, type RunMainError } from './errors.js';
 import type { RunMainRequest } from './request.js';
-import { sshExec, type SshExit } from './ssh-exec.js';
+import { sshExec, type OutputSink, type SshExit } from './ssh-exec.js';
 
 /** psm's admin private key is an OpenSSH ed25519 file of a few hundred bytes. */
 export const MAX_ADMIN_KEY_BYTES = 16 * 1024;
@@ -16,8 +16,9 @@ export interface RunMainInput {
   readonly worker: string;
   readonly ssh: { readonly host: string; readonly port: number } | null;
   readonly request: RunMainRequest;
-  readonly onStdout: (chunk: Uint8Array) => void;
-  readonly onStderr: (chunk: Uint8Array) => void;
+  /** Where output goes; a sink that returns a promise (a full pipe) holds the stream until it settles. */
+  readonly onStdout: OutputSink;
+  readonly onStderr: OutputSink;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
 }

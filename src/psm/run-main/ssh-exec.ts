@@ -21,12 +21,15 @@ export interface SshExecInput {
   /** The private key in memory (OpenSSH format); the caller wipes it. */
   readonly privateKey: Uint8Array;
   readonly command: string;
-  readonly onStdout: (chunk: Uint8Array) => void;
-  readonly onStderr: (chunk: Uint8Array) => void;
+  /** Where output goes; a sink that returns a promise (a full pipe) holds the stream until it settles. */
+  readonly onStdout: OutputSink;
+  readonly onStderr: OutputSink;
   /** 0: no limit. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
 }
+
+export type OutputSink = (chunk: Uint8Array) => void | Promise<void>;
 
 /** How the remote command ended: an exit code, or the signal that killed it. */
 export type SshExit =
@@ -136,10 +139,10 @@ function follow(
 ): void {
   let exit: SshExit | undefined;
   let head = Buffer.alloc(0);
-  channel.on('data', (chunk: Buffer) => input.onStdout(chunk));
+  channel.on('data', (chunk: Buffer) => deliver(channel, input.onStdout(chunk)));
   channel.stderr.on('data', (chunk: Buffer) => {
     if (head.length < REFUSAL_BYTES) head = Buffer.concat([head, chunk]).subarray(0, REFUSAL_BYTES);
-    input.onStderr(chunk);
+    deliver(channel.stderr, input.onStderr(chunk));
   });
   channel.on('exit', (code: number | null, signal?: string) => {
     exit = code === null ? { exitCode: null, signal: signalName(signal) } : { exitCode: code, signal: null };
@@ -168,4 +171,14 @@ function follow(
 function signalName(signal: string | undefined): string {
   if (signal === undefined || !/^[A-Z0-9]{1,16}$/.test(signal)) return 'SIGUNKNOWN';
   return signal.startsWith('SIG') ? signal : `SIG${signal}`;
+}
+
+/** Backpressure: a stream whose sink is full is paused (SSH flow control then holds the object). */
+function deliver(stream: { pause(): unknown; resume(): unknown }, written: void | Promise<void>): void {
+  if (written === undefined) return;
+  stream.pause();
+  void written.then(
+    () => stream.resume(),
+    () => stream.resume(),
+  );
 }
