@@ -41,13 +41,12 @@ key (the worker must present its pinned host key), and the key's forced command,
 policy's gate, runs popcobjrun OBJECT ARGS. The object's stdout and stderr are streamed as they
 arrive and psm exits with the object's exit code (128+N if it died of signal N). psm's own
 failures are coded: no daemon 7, unknown application 3, a bad OBJECT or argument 2, the gate's
-refusal 4 (RUN_GATE_REFUSED), a refused login 5. Put -- before OBJECT when an argument starts with -.${examples(
-        [
-          'psm run-main app-42 -- hello world',
-          'psm run-main app-42 --timeout 600 -- hello -v a b',
-          'psm run-main app-42 --json -- hello world   # {"app","worker","object","args","exitCode","stdout","stderr",...}',
-        ],
-      )}`,
+refusal 4 (RUN_GATE_REFUSED), a refused login 5. psm's options go before --; everything after
+-- is the object's and its arguments (stdin is not forwarded).${examples([
+        'psm run-main app-42 -- hello world',
+        'psm run-main app-42 --timeout 600 -- hello -v a b',
+        'psm run-main app-42 --json -- hello world   # {"app","worker","object","args","exitCode","stdout","stderr",...}',
+      ])}`,
     )
     .action(async (app: string, object: string, args: string[], flags: RunMainFlags) => {
       const { parseRunMainRequest, runMain, runMainErrorCategory } = await import('../psm/run-main/index.js');
