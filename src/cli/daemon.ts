@@ -150,6 +150,7 @@ async function runDaemon(io: CliIo, interrupt: Interrupt, flags: DaemonFlags): P
     log,
     graceMs,
     ...(gid === undefined ? {} : { socketGid: gid.value }),
+    ...(trust === undefined ? {} : { audit: trust.value.audit }),
   });
   if (!started.ok) {
     if (trust?.ok === true) trust.value.close();

@@ -40,6 +40,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'apps', load: async () => (await import('./jobs.js')).registerApps },
   { name: 'workers', load: async () => (await import('./pool.js')).registerWorkers },
   { name: 'pool', load: async () => (await import('./pool.js')).registerPool },
+  { name: 'run-main', load: async () => (await import('./run-main.js')).register },
 ];
 
 /**

@@ -111,6 +111,9 @@ export class VmVerbs {
     const worker = unwrap(await (await this.driver(flags)).openWorker(name));
     try {
       await work(worker);
+    } catch (error) {
+      const { explainBusy } = await import('./daemon-busy.js');
+      throw await explainBusy(error, flags.location);
     } finally {
       await worker.close();
     }

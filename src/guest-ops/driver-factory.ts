@@ -18,6 +18,8 @@ export interface QemuSettings {
   readonly vmDirectory: string;
   /** Guest memory for new clones (default: the driver's). */
   readonly memoryMiB?: number;
+  /** How long to wait for a VM another process is driving, in ms (default 0: WORKER_BUSY at once). */
+  readonly lockWaitMs?: number;
 }
 
 /** A vCenter or ESXi: settings from virtual.conf [hypervisor], credentials from the vault. */
@@ -55,6 +57,7 @@ export async function openDriver(settings: DriverSettings): Promise<Result<Guest
         new QemuDriver({
           vmRoot: settings.vmDirectory,
           ...(memoryMiB === undefined ? {} : { memoryMiB }),
+          ...(settings.lockWaitMs === undefined ? {} : { lockWaitMs: settings.lockWaitMs }),
         }),
       );
     }

@@ -32,3 +32,11 @@ export const FILL_RETRY_MIN_MS = 1_000;
 export const FILL_RETRY_MAX_MS = 5 * 60_000;
 /** Longest error text kept in the state database for a failed worker. */
 export const MAX_ERROR_TEXT = 512;
+
+/**
+ * How long the daemon waits for a pool worker that another process is driving (`psm vm exec` or
+ * `psm audit` run by hand hold the VM's lock while connected to its agent) before the step fails
+ * with WORKER_BUSY. The agent serves one client: the daemon queues behind the other client rather
+ * than fail its step, or interleave with it on the socket.
+ */
+export const DAEMON_VM_LOCK_WAIT_MS = 120_000;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryLifecycle } from '../../src/jobmgr/memory-lifecycle.js';
 import type { RunningDaemon } from '../../src/jobmgr/daemon/run.js';
+import { callDaemon } from '../../src/jobmgr/client.js';
 import { startTestDaemon } from '../helpers/daemon-harness.js';
 import { runPsmInProcess } from '../helpers/run-psm.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -96,6 +97,32 @@ describe('psm reserve / release / end / apps / workers / pool through the daemon
       join(dir.path, 'nothing.sock'),
     ]);
     expect([none.code, JSON.parse(none.stdout).error.code]).toEqual([7, 'DAEMON_UNREACHABLE']);
+  });
+
+  it('run-main: an unknown app 3, a worker with no pinned host key 4 (RUN_NOT_PREPARED), requests checked by the daemon too', async () => {
+    // --location goes before --: everything after it is the object's.
+    const runMain = (...args: string[]) => runPsmInProcess(['run-main', '--location', dir.path, ...args]);
+    const unknown = await runMain('nobody', '--json', '--', 'hello');
+    expect([unknown.code, JSON.parse(unknown.stdout).error.code]).toEqual([3, 'APP_NOT_FOUND']);
+    expect((await psm('reserve', 'app-run')).code).toBe(0);
+    // In-memory workers have no pins in known_hosts: psm never logs in to an unpinned server.
+    const unpinned = await runMain('app-run', '--json', '--', 'hello', 'a');
+    expect([unpinned.code, JSON.parse(unpinned.stdout).error.code]).toEqual([4, 'RUN_NOT_PREPARED']);
+    const post = (body: unknown) => callDaemon(daemon.paths.socket, 'POST', '/v1/run-main', body);
+    const codeOf = async (body: unknown) => {
+      const answer = await post(body);
+      if (!answer.ok) throw new Error(answer.error.message);
+      return [answer.value.status, (answer.value.body as { error?: { code: string } }).error?.code];
+    };
+    expect(await codeOf({ app: 'app-run', object: '../bin/sh' })).toEqual([400, 'RUN_BAD_OBJECT']);
+    expect(await codeOf({ app: 'app-run', object: 'hello', args: ['a b'] })).toEqual([
+      400,
+      'RUN_BAD_ARGUMENT',
+    ]);
+    expect(await codeOf({ app: 'app-run', object: 'hello', args: 'a' })).toEqual([400, 'BODY_INVALID']);
+    expect(await codeOf({ app: 'app-run', object: 'hello', extra: 1 })).toEqual([400, 'BODY_INVALID']);
+    expect(await codeOf({ app: 'app-run', object: 'hello' })).toEqual([200, undefined]);
+    expect((await psm('end', 'app-run')).code).toBe(0);
   });
 
   it('psm daemon refuses a location psm init never made unless --untrusted-workers, and a second daemon', async () => {

@@ -124,7 +124,7 @@ describe('psm daemon under load, over its socket (in-memory workers)', () => {
 
   it('10,000 fuzzed or oversized bodies get coded 4xx answers, and the daemon keeps serving', async () => {
     const random = prng(7);
-    const routes = ['/v1/reserve', '/v1/release', '/v1/end'];
+    const routes = ['/v1/reserve', '/v1/release', '/v1/end', '/v1/run-main'];
     const bodies: (() => { body: Buffer; type: string })[] = [
       () => ({
         body: Buffer.from(
@@ -173,6 +173,20 @@ describe('psm daemon under load, over its socket (in-memory workers)', () => {
         type: 'application/json',
       }),
       () => ({ body: Buffer.from([0xef, 0xbb, 0xbf, 0xff, 0xfe]), type: 'application/json' }),
+      () => ({
+        body: Buffer.from(
+          JSON.stringify({
+            app: 'ok',
+            object: ['../bin/sh', '', 'a b', `x\n${random()}`, 'y'.repeat(300)][Math.floor(random() * 5)],
+            args: Array.from({ length: Math.floor(random() * 300) }, () => (random() < 0.5 ? 'a' : 'b c')),
+          }),
+        ),
+        type: 'application/json',
+      }),
+      () => ({
+        body: Buffer.from(JSON.stringify({ app: 'ok', object: 'hello', args: [1, null, {}] })),
+        type: 'application/json',
+      }),
     ];
     const send = (path: string, body: Buffer, type: string): Promise<{ status: number; text: string }> =>
       new Promise((resolve, reject) => {

@@ -28,6 +28,7 @@ import { rotationErrorCategory } from '../../src/psm/rotation/errors.js';
 import { workerPrepareErrorCategory } from '../../src/psm/worker-prepare/errors.js';
 import { jobMgrErrorCategory } from '../../src/jobmgr/errors.js';
 import { daemonErrorCategory } from '../../src/jobmgr/daemon/errors.js';
+import { runMainErrorCategory } from '../../src/psm/run-main/errors.js';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -67,6 +68,10 @@ const MODULES: Record<string, Module> = {
   daemon: {
     category: daemonErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/jobmgr/daemon/errors.ts', 'DaemonErrorCode'),
+  },
+  'run-main': {
+    category: runMainErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/run-main/errors.ts', 'RunMainErrorCode'),
   },
   'host-keys': {
     category: hostKeyErrorCategory as (code: string) => ErrorCategory,

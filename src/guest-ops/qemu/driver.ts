@@ -104,7 +104,7 @@ export class QemuDriver implements GuestOpsDriver {
     const layout: VmLayout = opened.value.layout;
     await opened.value.close();
     // Never pull a worker from under another process that is driving it.
-    const locked = await acquireVmLock(layout);
+    const locked = await acquireVmLock(layout, this.settings.lockWaitMs);
     if (!locked.ok) return locked;
     const pid = await runningPid(layout);
     if (pid !== undefined) {

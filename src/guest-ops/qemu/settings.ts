@@ -12,6 +12,12 @@ export interface QemuDriverSettings {
   readonly qemuBinary: string;
   readonly qemuImg: string;
   readonly guestTools: GuestTools;
+  /**
+   * How long to wait for a VM another process is driving (its lock, vm-lock.ts) before
+   * WORKER_BUSY. 0 (the CLI's): refuse at once. The daemon waits, so a `psm vm exec` run by hand
+   * on a pool worker delays the daemon's next step on it instead of failing it.
+   */
+  readonly lockWaitMs: number;
 }
 
 export const DEFAULT_MEMORY_MIB = 256;
@@ -30,6 +36,7 @@ export function qemuDriverSettings(
     qemuBinary: 'qemu-system-x86_64',
     qemuImg: 'qemu-img',
     guestTools: DEFAULT_GUEST_TOOLS,
+    lockWaitMs: 0,
     ...overrides,
   };
 }

@@ -18,8 +18,8 @@ export function lockPath(layout: VmLayout): string {
   return join(layout.dir, LOCK_DIR);
 }
 
-export async function acquireVmLock(layout: VmLayout): Promise<Result<void, GuestOpsError>> {
-  const lock = await acquirePidLock(lockPath(layout), { reentrant: true });
+export async function acquireVmLock(layout: VmLayout, waitMs = 0): Promise<Result<void, GuestOpsError>> {
+  const lock = await acquirePidLock(lockPath(layout), { reentrant: true, waitMs });
   if (lock.ok) return ok(undefined);
   switch (lock.error.code) {
     case 'LOCK_BUSY':

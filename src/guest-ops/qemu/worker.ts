@@ -79,7 +79,7 @@ export class QemuWorker implements Worker {
         );
       }
       if (this.agent?.isOpen !== true) {
-        const locked = await acquireVmLock(this.layout);
+        const locked = await acquireVmLock(this.layout, this.settings.lockWaitMs);
         if (!locked.ok) return locked;
         const connected = await AgentChannel.connect(this.layout.qgaSocket, deadline.step(AGENT_PROBE_MS));
         if (connected.ok) this.agent = connected.value;
@@ -238,7 +238,7 @@ export class QemuWorker implements Worker {
     if (this.qmp?.isOpen === true) return ok(this.qmp);
     if ((await runningPid(this.layout)) === undefined)
       return fail('WORKER_NOT_RUNNING', `worker ${this.name} is not running`);
-    const locked = await acquireVmLock(this.layout);
+    const locked = await acquireVmLock(this.layout, this.settings.lockWaitMs);
     if (!locked.ok) return locked;
     const opened = await QmpClient.open(this.layout.qmpSocket, deadline.step(DEFAULT_AGENT_CALL_TIMEOUT_MS));
     if (opened.ok) this.qmp = opened.value;
@@ -252,7 +252,7 @@ export class QemuWorker implements Worker {
     if (this.agent?.isOpen === true) return ok(this.agent);
     if ((await runningPid(this.layout)) === undefined)
       return fail('WORKER_NOT_RUNNING', `worker ${this.name} is not running`);
-    const locked = await acquireVmLock(this.layout);
+    const locked = await acquireVmLock(this.layout, this.settings.lockWaitMs);
     if (!locked.ok) return locked;
     const opened = await AgentChannel.open(this.layout.qgaSocket, deadline.step(capMs));
     if (opened.ok) this.agent = opened.value;

@@ -6,6 +6,7 @@ import type { VaultError } from '../../vault/errors.js';
 import type { JobMgrError } from '../errors.js';
 import { GuestOpsLifecycle, type GuestOpsLifecycleSteps } from '../guest-ops-lifecycle.js';
 import { INTERIM_STEPS } from '../interim-steps.js';
+import { DAEMON_VM_LOCK_WAIT_MS } from '../limits.js';
 import { checkPoolSettings, DEFAULT_POOL_SETTINGS, type PoolSettings } from '../settings.js';
 
 export type PoolOverrides = Partial<Omit<PoolSettings, 'namePrefix'>>;
@@ -65,6 +66,7 @@ export async function openQemuLifecycle(
     kind: 'qemu',
     vmDirectory: options.vmDirectory,
     ...(options.memoryMiB === undefined ? {} : { memoryMiB: options.memoryMiB }),
+    lockWaitMs: DAEMON_VM_LOCK_WAIT_MS,
   });
   if (!driver.ok) return driver;
   const template = await openTemplate({ kind: 'worker-image', directory: options.imageDirectory });

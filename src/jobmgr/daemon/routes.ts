@@ -6,6 +6,7 @@ import type { Pool } from '../pool.js';
 import { checkAppId, checkJobId, checkKeys } from '../requests.js';
 import { onlyFields, type Body } from './body.js';
 import { daemonErrorCategory, type DaemonError } from './errors.js';
+import { runMainRoute, type RouteDeps } from './run-main-route.js';
 
 /** What a route answers: an HTTP status and a JSON value. */
 export interface Answer {
@@ -16,7 +17,7 @@ export interface Answer {
 export interface Route {
   readonly method: 'GET' | 'POST';
   /** POST routes read a JSON body; GET routes ignore theirs. */
-  readonly handle: (pool: Pool, body: Body) => Promise<Answer>;
+  readonly handle: (pool: Pool, body: Body, deps: RouteDeps) => Promise<Answer>;
 }
 
 export function jobAnswer<T>(result: Result<T, JobMgrError>, view: (value: T) => unknown = (v) => v): Answer {
@@ -120,6 +121,7 @@ export const ROUTES: Readonly<Record<string, Route>> = {
         async ({ appId }) => jobAnswer(await pool.end(appId)),
       ),
   },
+  '/v1/run-main': { method: 'POST', handle: runMainRoute },
   '/v1/apps': {
     method: 'GET',
     handle: (pool) =>

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../../psm/audit-log/index.js';
 import type { Server } from 'node:http';
 import { mkdir, unlink } from 'node:fs/promises';
 import { acquirePidLock, type HeldLock } from '../../common/pid-lock.js';
@@ -26,6 +27,8 @@ export interface DaemonOptions {
   /** How long a shutdown lets in-flight operations finish before aborting them (ms). */
   readonly graceMs?: number;
   readonly maintenanceMs?: number;
+  /** The audit log the trust steps write to (run-main requests are recorded in it too). */
+  readonly audit?: AuditLog;
 }
 
 export interface RunningDaemon {
@@ -93,7 +96,12 @@ async function startLocked(
     store.value.close();
     return reconciled;
   }
-  const server = createDaemonServer({ pool, metrics, log });
+  const server = createDaemonServer({
+    pool,
+    metrics,
+    log,
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
+  });
   const listening = await listenOnSocket(server, paths.socket, options.socketGid);
   if (!listening.ok) {
     await pool.close(options.graceMs);

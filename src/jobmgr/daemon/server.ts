@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../../common/logger.js';
+import type { AuditLog } from '../../psm/audit-log/index.js';
 import type { Pool } from '../pool.js';
 import { readJsonBody } from './body.js';
 import type { DaemonMetrics } from './metrics.js';
@@ -16,6 +17,8 @@ export interface DaemonServerDeps {
   readonly pool: Pool;
   readonly metrics: DaemonMetrics;
   readonly log: Logger;
+  /** The audit log of a daemon with trusted workers (run-main requests are recorded in it). */
+  readonly audit?: AuditLog;
 }
 
 /**
@@ -100,11 +103,11 @@ async function answerFor(deps: DaemonServerDeps, path: string, request: Incoming
   }
   if (route.method === 'GET') {
     request.resume();
-    return route.handle(deps.pool, {});
+    return route.handle(deps.pool, {}, deps);
   }
   const body = await readJsonBody(request);
   if (!body.ok) return { ...daemonAnswer(body.error), close: body.error.code === 'BODY_TOO_LARGE' };
-  return route.handle(deps.pool, body.value);
+  return route.handle(deps.pool, body.value, deps);
 }
 
 function send(response: ServerResponse, answer: Answer): void {

@@ -1,7 +1,7 @@
 import type { ErrorCategory } from '../../common/error-category.js';
 import { err, ok, type Result } from '../../common/result.js';
 import { readRegularFile } from '../../common/bounded-read.js';
-import { auditLogErrorCategory, openAuditLog } from '../../psm/audit-log/index.js';
+import { auditLogErrorCategory, openAuditLog, type AuditLog } from '../../psm/audit-log/index.js';
 import { keyExchangeErrorCategory, loadRolePolicies } from '../../psm/key-exchange/index.js';
 import { loadConfig } from '../../vault/config.js';
 import { vaultErrorCategory } from '../../vault/errors.js';
@@ -19,6 +19,8 @@ export interface TrustError {
 
 export interface OpenedTrust {
   readonly steps: GuestOpsLifecycleSteps;
+  /** The location's audit log (the daemon records run-main requests in it). */
+  readonly audit: AuditLog;
   /** Closes the audit log. */
   close(): void;
 }
@@ -60,5 +62,5 @@ export async function openTrust(
     },
     adminPublicKey: Buffer.from(admin.value).toString('utf8').trim(),
   });
-  return ok({ steps, close: () => audit.value.close() });
+  return ok({ steps, audit: audit.value, close: () => audit.value.close() });
 }

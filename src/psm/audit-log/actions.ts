@@ -27,6 +27,8 @@ export const AUDIT_ACTIONS = {
   rotateSwitch: 'rotate.switch',
   rotateRemove: 'rotate.admin-remove',
   rotateDone: 'rotate.done',
+  /** psm run-main asked the daemon for an application's worker (subject: app, worker, object, number of args). */
+  runMain: 'run-main.start',
 } as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
