@@ -35,13 +35,17 @@ export function interruption() {
 }
 
 /**
- * Runs `file ARGS...` to its end; resolves {code, signal, stdout, stderr}. Killed (SIGKILL) after
+ * Runs `file ARGS...` to its end (`input` on its stdin, else none); resolves {code, signal, stdout, stderr}. Killed (SIGKILL) after
  * `timeoutMs`; SIGTERM'd when the run is interrupted, which then rejects with Interrupted.
  */
-export function run(file, args, { timeoutMs = 300_000, env, stop } = {}) {
+export function run(file, args, { timeoutMs = 300_000, env, stop, input } = {}) {
   stop?.throwIfTripped();
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const child = spawn(file, args, {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: env ?? process.env,
+    });
+    if (input !== undefined) child.stdin.end(input);
     const out = [];
     const err = [];
     child.stdout.on('data', (chunk) => out.push(chunk));

@@ -45,12 +45,13 @@ export async function stepSsh(s, ctx) {
     JSON.stringify(tunnel.value ?? tunnel.stderr.trim()),
   );
 
-  const shell = await ssh(a.key, a.ssh.port, ['-T']);
+  // A login with no command is a shell request; `id` on its stdin shows whether one ran.
+  const shell = await ssh(a.key, a.ssh.port, ['-T'], { input: 'id\n' });
   s.fact('shell', { code: shell.code, stdout: shell.stdout, stderr: shell.stderr });
   s.check(
     shell.code === 126 && shell.stdout === '' && /psm-gate: refused/.test(shell.stderr),
-    'a shell is refused',
-    `exit ${shell.code}, ${shell.stderr.trim()}`,
+    'a shell is refused (`id` sent on its stdin never runs)',
+    `exit ${shell.code}, ${(shell.stdout + shell.stderr).trim()}`,
   );
   const refused = {};
   for (const command of [['/bin/sh', '-c', 'id'], ['id'], ['popcobjrun', '/bin/sh']]) {

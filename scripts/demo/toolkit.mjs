@@ -41,7 +41,7 @@ export function toolkit({ root, work, location, vmDir, stop, display }) {
   ];
 
   /** The real `ssh` to a worker's forwarded port, as the application's main node would run it. */
-  const ssh = (key, port, command, { extra = [], show = true } = {}) => {
+  const ssh = (key, port, command, { extra = [], show = true, input } = {}) => {
     if (show)
       display.command(
         `ssh -i ${key.replace(`${work}/`, '')} -p ${port} ${extra.join(' ')} popc@127.0.0.1 ${command.join(' ')}`.replace(
@@ -52,6 +52,7 @@ export function toolkit({ root, work, location, vmDir, stop, display }) {
     return run('ssh', [...sshOptions(key, port, extra), 'popc@127.0.0.1', ...command], {
       timeoutMs: 120_000,
       stop,
+      input,
     });
   };
 
