@@ -30,6 +30,8 @@ export async function stopNode(ctx) {
   if (ctx.daemon !== undefined) {
     const exited = await ctx.daemon.stop('SIGTERM', 90_000);
     done.daemonExit = exited.code ?? exited.signal;
+    // What the daemon said when it did not stop cleanly (its log level is warn).
+    if (done.daemonExit !== 0) done.daemonLog = ctx.daemon.stderr().slice(-4000);
     ctx.daemon = undefined;
   }
   const psm = (args) =>

@@ -199,31 +199,56 @@ describe('npm run demo: psm main job on real worker VMs', () => {
   });
 });
 
-describe('npm run demo interrupted with Ctrl-C', () => {
+/**
+ * Runs the demo and sends `signal` once a stdout line matches `when` and a QEMU of the run is up;
+ * resolves with the run and how many of its QEMU processes were alive at that moment.
+ */
+async function interruptedRun(when: RegExp, signal: NodeJS.Signals) {
+  let work = '';
+  let watching = false;
+  let alive = 0;
+  const run = await runDemo([], (line, child) => {
+    work = /psm-demo: working in (\S+)/.exec(line)?.[1] ?? work;
+    if (watching || !when.test(line)) return;
+    watching = true;
+    void (async () => {
+      for (let i = 0; i < 600 && (await qemuProcessesNaming(work)).length === 0; i += 1) await sleep(500);
+      alive = (await qemuProcessesNaming(work)).length;
+      child.kill(signal);
+    })();
+  });
+  return { run, work, alive };
+}
+
+async function expectNothingLeft(work: string): Promise<void> {
+  expect(work).toMatch(/psm-demo-/);
+  expect(await qemuProcessesLeft(work)).toEqual([]);
+  expect(existsSync(join(work, 'popc', 'var', 'psm', 'psm.sock'))).toBe(false);
+  expect(existsSync(work)).toBe(false);
+}
+
+describe('npm run demo interrupted', () => {
   it(
-    'SIGINT once the daemon runs and a VM exists: exit 130, no qemu-system process, socket or directory left',
+    'Ctrl-C (SIGINT) in step 2, the daemon running and a VM up: exit 130, no qemu-system process, socket or directory left',
     async () => {
-      let interruptedAt = '';
-      let watching = false;
-      const run = await runDemo([], (line, child) => {
-        const work = /psm-demo: working in (\S+)/.exec(line)?.[1];
-        if (work !== undefined) interruptedAt = work;
-        // The daemon serves from step 2 on; wait for a QEMU of this run, then press Ctrl-C.
-        if (!watching && /^\[2\/8\]/.test(line)) {
-          watching = true;
-          void (async () => {
-            for (let i = 0; i < 600 && (await qemuProcessesNaming(interruptedAt)).length === 0; i += 1)
-              await sleep(500);
-            child.kill('SIGINT');
-          })();
-        }
-      });
+      // The daemon serves from step 2 on (its pool is cloning); the reserves are in flight.
+      const { run, work, alive } = await interruptedRun(/^\[2\/8\]/, 'SIGINT');
+      expect(alive).toBeGreaterThan(0);
       expect(run.stdout).toMatch(/interrupted by SIGINT; cleaning up/);
       expect(run.code, run.stdout).toBe(130);
-      expect(interruptedAt).toMatch(/psm-demo-/);
-      expect(await qemuProcessesLeft(interruptedAt)).toEqual([]);
-      expect(existsSync(join(interruptedAt, 'popc', 'var', 'psm', 'psm.sock'))).toBe(false);
-      expect(existsSync(interruptedAt)).toBe(false);
+      await expectNothingLeft(work);
+    },
+    RUN_MS,
+  );
+
+  it(
+    'SIGTERM while psm rotate-keys runs (step 5): exit 143, nothing left',
+    async () => {
+      const { run, work, alive } = await interruptedRun(/\$ psm rotate-keys/, 'SIGTERM');
+      expect(alive).toBe(3);
+      expect(run.stdout).toMatch(/interrupted by SIGTERM; cleaning up/);
+      expect(run.code, run.stdout).toBe(143);
+      await expectNothingLeft(work);
     },
     RUN_MS,
   );
