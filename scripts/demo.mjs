@@ -1,60 +1,32 @@
 #!/usr/bin/env node
-// `npm run demo`: psm's main job today, end to end with the real CLI, in a throwaway location:
-// make the admin VM's identity, render its key under the shipped admin policy into the one
-// authorized_keys line psm would write on a worker, check that line as sshd reads it, explain
-// it, and generate the gate it forces. Leaves nothing behind.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+// `npm run demo`: psm's main job on a throwaway grid node with real QEMU worker VMs (see
+// scripts/demo/scenario.mjs for the eight steps). Exit 0 when every check passed, 1 when one
+// failed, 130/143 after Ctrl-C/SIGTERM (cleaned up either way). `--report FILE` also writes the
+// run as JSON (the e2e test reads it).
+import { writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createDisplay } from './demo/display.mjs';
+import { interruption } from './demo/processes.mjs';
+import { runScenario } from './demo/scenario.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const psm = join(root, 'bin', 'psm.js');
-const work = mkdtempSync(join(tmpdir(), 'psm-demo-'));
-const location = join(work, 'popc');
-const adminKey = join(location, 'var', 'psm', 'keys', 'admin_ed25519.pub');
-const authorizedKeys = join(work, 'authorized_keys');
-
-/** Runs one psm command as a user would, showing the command and its output. */
-function step(title, args) {
-  console.log(`\n## ${title}\n$ psm ${args.join(' ')}`);
-  const output = execFileSync(process.execPath, [psm, ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  process.stdout.write(output);
-  return output;
+const args = process.argv.slice(2);
+const reportAt = args.indexOf('--report');
+const reportFile = reportAt >= 0 ? args[reportAt + 1] : undefined;
+if (
+  (reportAt >= 0 && reportFile === undefined) ||
+  args.some((a, i) => a !== '--report' && i !== reportAt + 1)
+) {
+  console.error('usage: node scripts/demo.mjs [--report FILE]');
+  process.exit(2);
 }
+const image = resolve(process.env.PSM_WORKER_IMAGE ?? join(root, '.cache', 'worker-image'));
+const stop = interruption();
+process.on('SIGINT', () => stop.trip('SIGINT'));
+process.on('SIGTERM', () => stop.trip('SIGTERM'));
 
-try {
-  step('1. The admin VM: master key, sealed config and the admin SSH key pair', [
-    'init',
-    '--location',
-    location,
-  ]);
-  step('2. Security staff check the shipped policies', ['policy', 'lint', join(root, 'policies')]);
-  const line = step("3. The one line psm writes into a worker's authorized_keys for the admin key", [
-    'policy',
-    'render',
-    join(root, 'policies', 'admin.yaml'),
-    '--key',
-    adminKey,
-    '--app',
-    'demo-app',
-    '--worker',
-    'worker-1',
-  ]);
-  writeFileSync(authorizedKeys, line, { mode: 0o600 });
-  step('4. That line, read exactly as sshd reads it', ['keys', 'inspect', authorizedKeys]);
-  step('5. What that key can and cannot do', ['policy', 'explain', join(root, 'policies', 'admin.yaml')]);
-  step('6. The gate the line forces (installed on the worker, root-owned, 0755)', [
-    'policy',
-    'gate',
-    join(root, 'policies', 'admin.yaml'),
-  ]);
-  console.log('\nDone. Next: `psm vm ...` runs a real worker VM (docs/guest-ops.md).');
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
+const report = await runScenario({ root, image, display: createDisplay(), stop });
+if (reportFile !== undefined) await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+if (report.interrupted !== undefined) process.exit(report.interrupted === 'SIGINT' ? 130 : 143);
+process.exit(report.ok ? 0 : 1);

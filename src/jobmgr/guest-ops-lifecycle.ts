@@ -43,6 +43,8 @@ export interface GuestOpsLifecycleSteps {
    * not be undone by the revert.
    */
   readonly afterRevert?: (worker: Worker, options: LifecycleOptions) => Promise<Result<void, LifecycleError>>;
+  /** WorkerLifecycle.pinnedHostKeys (read on the admin: no guest operation). */
+  readonly pinnedHostKeys?: (name: string) => Promise<Result<readonly string[], LifecycleError>>;
 }
 
 export interface GuestOpsLifecycleOptions extends GuestOpsLifecycleSteps {
@@ -56,7 +58,11 @@ const asLifecycle = <T>(result: Result<T, GuestOpsError>): Result<T, LifecycleEr
   result.ok ? result : err({ code: result.error.code, message: result.error.message });
 
 export class GuestOpsLifecycle implements WorkerLifecycle {
-  constructor(private readonly o: GuestOpsLifecycleOptions) {}
+  readonly pinnedHostKeys?: (name: string) => Promise<Result<readonly string[], LifecycleError>>;
+
+  constructor(private readonly o: GuestOpsLifecycleOptions) {
+    if (o.pinnedHostKeys !== undefined) this.pinnedHostKeys = o.pinnedHostKeys;
+  }
 
   private async withWorker<T>(
     name: string,

@@ -57,6 +57,12 @@ export interface WorkerLifecycle {
   revert(name: string, options?: LifecycleOptions): Promise<Result<void, LifecycleError>>;
   /** Stops the worker and removes everything its clone made. */
   destroy(name: string, options?: LifecycleOptions): Promise<Result<void, LifecycleError>>;
+  /**
+   * The host keys psm pins for the worker now (`type base64` lines), when they are kept outside
+   * the pool: `psm rotate-keys --host-keys` replaces a free worker's out of the daemon's sight,
+   * and a reserve must name the keys the worker presents. Absent: the ones `prepare` answered.
+   */
+  pinnedHostKeys?(name: string): Promise<Result<readonly string[], LifecycleError>>;
   /** Every worker the hypervisor has in the pool's VM directory, the pool's or not. */
   list(options?: LifecycleOptions): Promise<Result<readonly WorkerPresence[], LifecycleError>>;
 }

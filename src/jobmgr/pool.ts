@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../common/logger.js';
 import { ok, type Result } from '../common/result.js';
 import { jobFail, type JobMgrError } from './errors.js';
 import { FreeWaiters } from './free-waiters.js';
+import { currentHostKeys } from './host-key-refresh.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { WorkerLifecycle } from './lifecycle.js';
 import { DEFAULT_RESERVE_WAIT_MS, MAX_JOBS_PER_APP, MAX_KEYS_PER_APP } from './limits.js';
@@ -121,7 +122,7 @@ export class Pool {
     }
     this.store.activate(appId, jobId, request.keys, this.now());
     this.log.info('application reserved', { app: appId, job: jobId, worker: row.name, warm });
-    return ok(this.assignment(row, appId, jobId, warm));
+    return ok(await this.assignment(row, appId, jobId, warm));
   }
 
   /** Another job of an application that has its worker: the same worker, any new keys added. */
@@ -146,7 +147,7 @@ export class Pool {
     this.store.activate(app.appId, request.jobId, keys, this.now());
     const row = this.store.worker(app.worker);
     if (row === undefined) throw new Error(`application ${app.appId} names the missing worker ${app.worker}`);
-    return ok(this.assignment(row, app.appId, request.jobId, true));
+    return ok(await this.assignment(row, app.appId, request.jobId, true));
   }
 
   /** A free prepared worker for `appId`, waiting (first come, first served) up to `deadline`. */
@@ -220,8 +221,9 @@ export class Pool {
     return this.draining ? 'destroy' : this.settings.onAppEnd;
   }
 
-  private assignment(row: WorkerRow, app: string, job: string, warm: boolean): Assignment {
-    return { app, job, worker: row.name, ssh: row.ssh, hostKeys: row.hostKeys, warm };
+  private async assignment(row: WorkerRow, app: string, job: string, warm: boolean): Promise<Assignment> {
+    const hostKeys = await currentHostKeys(this.lifecycle, this.store, row, this.log);
+    return { app, job, worker: row.name, ssh: row.ssh, hostKeys, warm };
   }
 
   /** Starts the clones that are missing; returns how many. */

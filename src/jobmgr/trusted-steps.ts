@@ -7,6 +7,7 @@ import {
   revokeApplication,
   type KeyExchangeSettings,
 } from '../psm/key-exchange/index.js';
+import { pinnedKeys } from '../psm/host-keys/pin-store.js';
 import { prepareWorker, type PrepareWorkerInput } from '../psm/worker-prepare/index.js';
 import type { GuestOpsLifecycleSteps } from './guest-ops-lifecycle.js';
 import type { LifecycleError } from './lifecycle.js';
@@ -69,6 +70,10 @@ export function trustedSteps(input: TrustedStepsInput): GuestOpsLifecycleSteps {
     async revoke(worker, appId, options) {
       const revoked = await revokeApplication(input.keyExchange, worker, appId, options);
       return revoked.ok ? ok(undefined) : failure(revoked.error);
+    },
+    async pinnedHostKeys(name) {
+      const pinned = await pinnedKeys(input.prepare.location, name);
+      return pinned.ok ? ok(pinned.value.map((k) => `${k.type} ${k.base64}`)) : failure(pinned.error);
     },
     async afterRevert(worker, options) {
       // The worker's file becomes the record's again (after an end, only the admin key).

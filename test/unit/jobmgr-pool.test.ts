@@ -67,6 +67,28 @@ describe('the pool over the in-memory lifecycle (real SQLite)', () => {
     expect(lifecycle.workers.get('w-1')?.keys.get('app1')).toEqual([{ role: 'main-node', key: KEY }]);
   });
 
+  it('a reserve names the host keys pinned now, not those of the preparation (rotate-keys --host-keys changed them)', async () => {
+    const pins = new Map<string, string[]>();
+    class Pinned extends MemoryLifecycle {
+      async pinnedHostKeys(name: string) {
+        const keys = pins.get(name);
+        return keys === undefined
+          ? ({ ok: false, error: { code: 'NOT_PINNED', message: `no pin for ${name}` } } as const)
+          : ({ ok: true, value: keys } as const);
+      }
+    }
+    await startPool({ maxVms: 2, keepFree: 1 }, new Pinned());
+    await quiet();
+    pins.set('w-1', ['ssh-ed25519 rotated-w-1']);
+    const first = await pool.reserve({ appId: 'a', jobId: '1', keys: [] });
+    expect(first.ok && first.value.hostKeys).toEqual(['ssh-ed25519 rotated-w-1']);
+    expect(store.worker('w-1')?.hostKeys).toEqual(['ssh-ed25519 rotated-w-1']);
+    // An unreadable pin keeps the state's keys (and is logged).
+    pins.delete('w-1');
+    const again = await pool.reserve({ appId: 'a', jobId: '2', keys: [] });
+    expect(again.ok && again.value.hostKeys).toEqual(['ssh-ed25519 rotated-w-1']);
+  });
+
   it('gives every job of an application the same worker, and two applications two workers', async () => {
     await startPool({ maxVms: 3, keepFree: 1 });
     const [a, b] = await Promise.all([

@@ -76,6 +76,11 @@ export class PoolStore {
     );
   }
 
+  /** The worker's pinned host keys changed after it was prepared (psm rotate-keys --host-keys). */
+  setHostKeys(name: string, hostKeys: readonly string[]): void {
+    this.db.prepare(`UPDATE workers SET host_keys = ? WHERE name = ?`).run(JSON.stringify(hostKeys), name);
+  }
+
   /** The longest-ready free worker becomes `reserved` for a new application in `granting`. */
   claimFree(appId: string, keys: readonly ApplicationKey[], now: number): WorkerRow | undefined {
     return this.db

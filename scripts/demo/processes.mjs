@@ -1,0 +1,132 @@
+// How the demo runs programs: execFile-style (argv, never a shell), with a timeout, stopped when
+// the run is interrupted, and the daemon as a child in a process group of its own so that a
+// terminal's Ctrl-C reaches only the demo, which then stops it in order.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Thrown when Ctrl-C or SIGTERM stopped the run; the demo cleans up and exits 130/143. */
+export class Interrupted extends Error {
+  constructor(signal) {
+    super(`interrupted by ${signal}`);
+    this.signal = signal;
+  }
+}
+
+/** One flag for the whole run: set by SIGINT/SIGTERM, checked by every program start. */
+export function interruption() {
+  const waiters = new Set();
+  const state = {
+    signal: undefined,
+    trip(signal) {
+      if (state.signal !== undefined) return;
+      state.signal = signal;
+      for (const wake of waiters) wake();
+    },
+    throwIfTripped() {
+      if (state.signal !== undefined) throw new Interrupted(state.signal);
+    },
+    onTrip(wake) {
+      waiters.add(wake);
+      return () => waiters.delete(wake);
+    },
+  };
+  return state;
+}
+
+/**
+ * Runs `file ARGS...` to its end (`input` on its stdin, else none); resolves {code, signal, stdout, stderr}. Killed (SIGKILL) after
+ * `timeoutMs`; SIGTERM'd when the run is interrupted, which then rejects with Interrupted.
+ */
+export function run(file, args, { timeoutMs = 300_000, env, stop, input } = {}) {
+  stop?.throwIfTripped();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: env ?? process.env,
+    });
+    if (input !== undefined) child.stdin.end(input);
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (chunk) => out.push(chunk));
+    child.stderr.on('data', (chunk) => err.push(chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const off = stop?.onTrip(() => child.kill('SIGTERM')) ?? (() => {});
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      off();
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      off();
+      if (stop?.signal !== undefined) return reject(new Interrupted(stop.signal));
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
+    });
+  });
+}
+
+/**
+ * Starts a long-running program (the daemon, an `ssh -L`) in a process group of its own and
+ * resolves once its first stdout line arrives (when `firstLine`), or at once.
+ */
+export async function startChild(file, args, { env, firstLine = false, timeoutMs = 120_000 } = {}) {
+  const child = spawn(file, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: env ?? process.env,
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const handle = {
+    child,
+    exited,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM', waitMs = 90_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const done = await Promise.race([exited, sleep(waitMs).then(() => undefined)]);
+      if (done !== undefined) return done;
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+  if (!firstLine) return { handle, line: undefined };
+  // The handle is returned at once so that an interruption while waiting can still stop the child.
+  const lines = createInterface({ input: child.stdout });
+  const line = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file}: no output in ${timeoutMs} ms`)), timeoutMs);
+    lines.once('line', (text) => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} ${args[1] ?? ''} exited with ${code}: ${stderr.trim()}`));
+    });
+  });
+  return { handle, line };
+}
+
+/** `promise`, or Interrupted as soon as the run is interrupted. */
+export function unlessInterrupted(promise, stop) {
+  stop.throwIfTripped();
+  return new Promise((resolve, reject) => {
+    const off = stop.onTrip(() => reject(new Interrupted(stop.signal)));
+    promise.then(
+      (value) => {
+        off();
+        resolve(value);
+      },
+      (error) => {
+        off();
+        reject(error);
+      },
+    );
+  });
+}

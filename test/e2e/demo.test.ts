@@ -1,0 +1,255 @@
+/**
+ * `npm run demo` end to end (issue 14): the demo itself (`node scripts/demo.mjs`, the built CLI,
+ * real QEMU workers, the real OpenSSH client) runs its eight steps; its JSON report holds every
+ * outcome it printed, and this test asserts each one, refusals included, then looks for itself
+ * that nothing of the run is left: no qemu-system process, no socket, no directory. A second
+ * run is interrupted with SIGINT once the daemon runs and a VM exists, and must clean up too.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureWorkerImage } from '../helpers/image-vm.js';
+import { qemuProcessesLeft, qemuProcessesNaming } from '../helpers/qemu-processes.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+const DEMO = resolve('scripts/demo.mjs');
+const RUN_MS = 1_500_000;
+
+interface Check {
+  ok: boolean;
+  what: string;
+  detail: string;
+}
+interface Report {
+  ok: boolean;
+  work: string;
+  error?: string;
+  steps: { n: number; title: string; checks: Check[]; error?: string }[];
+  facts: Record<string, unknown>;
+}
+type Ssh = { code: number | null; stdout: string; stderr: string };
+
+interface DemoRun {
+  code: number | null;
+  stdout: string;
+  work: string;
+}
+
+/** Runs the demo as a user would; `onLine` sees each stdout line (and may interrupt it). */
+function runDemo(args: string[], onLine?: (line: string, child: ReturnType<typeof spawn>) => void) {
+  return new Promise<DemoRun>((done, fail) => {
+    const child = spawn(process.execPath, [DEMO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let pending = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_MS);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      pending += chunk.toString();
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        onLine?.(pending.slice(0, nl), child);
+        pending = pending.slice(nl + 1);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const work = /psm-demo: working in (\S+)/.exec(stdout)?.[1] ?? '';
+      done({ code, stdout, work });
+    });
+  });
+}
+
+describe('npm run demo: psm main job on real worker VMs', () => {
+  let temp: { path: string; remove: () => Promise<void> };
+  let run: DemoRun;
+  let report: Report;
+  const fact = <T>(name: string): T => report.facts[name] as T;
+
+  beforeAll(async () => {
+    expect(existsSync(resolve('dist', 'cli', 'main.js')), 'run npm run build first').toBe(true);
+    await ensureWorkerImage();
+    temp = await makeTempDir('demo-test');
+    const reportFile = join(temp.path, 'report.json');
+    run = await runDemo(['--report', reportFile]);
+    report = JSON.parse(await readFile(reportFile, 'utf8')) as Report;
+  }, RUN_MS + 60_000);
+  afterAll(async () => {
+    await temp?.remove();
+  });
+
+  it('exits 0 with every check of the eight steps passed, printed as plain numbered lines and a summary table', () => {
+    const failed = report.steps.flatMap((s) =>
+      s.checks.filter((c) => !c.ok).map((c) => `${s.n}: ${c.what}: ${c.detail}`),
+    );
+    expect(failed, run.stdout).toEqual([]);
+    expect(report.error, run.stdout).toBeUndefined();
+    expect(report.steps.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect([run.code, report.ok]).toEqual([0, true]);
+    for (let n = 1; n <= 8; n += 1) expect(run.stdout).toMatch(new RegExp(`^\\[${n}/8\\] `, 'm'));
+    expect(run.stdout).toMatch(/^step +what was checked +checks +result +seconds$/m);
+    // Not a terminal: no progress line, no escape sequence.
+    expect(run.stdout.includes(String.fromCharCode(0x1b)) || run.stdout.includes('\r')).toBe(false);
+  });
+
+  it('step 1-2: the policies lint clean; two workers with their own fresh host keys, pinned by name and port', () => {
+    expect(fact<{ code: number }>('lint').code).toBe(0);
+    const a = fact<{ reserved: string[]; byName: string[]; byPort: string[] }>('pins.app-a');
+    const b = fact<{ reserved: string[]; byName: string[]; byPort: string[] }>('pins.app-b');
+    for (const pins of [a, b]) {
+      expect(pins.reserved.length).toBeGreaterThan(0);
+      expect(pins.byName).toEqual(pins.reserved);
+      expect(pins.byPort).toEqual(pins.reserved);
+    }
+    expect(fact('sharedHostKeys')).toEqual([]);
+  });
+
+  it('step 3: the allowed object runs, the tunnel to 2711 carries data; a shell, other commands, a foreign key and an impersonating worker are refused', () => {
+    expect(fact<Ssh>('hello')).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^hello from \S+ \(uid 1000\): demo\n$/),
+    });
+    const tunnel = fact<{ sent: string; received: string }>('tunnel');
+    expect(tunnel.received).toBe(tunnel.sent);
+    expect(fact<Ssh>('shell')).toMatchObject({
+      code: 126,
+      stdout: '',
+      stderr: expect.stringMatching(/psm-gate: refused/),
+    });
+    const refused = fact<Record<string, Ssh>>('refused');
+    expect(Object.keys(refused)).toEqual(['/bin/sh -c id', 'id', 'popcobjrun /bin/sh']);
+    for (const outcome of Object.values(refused)) expect([outcome.code, outcome.stdout]).toEqual([126, '']);
+    expect(fact<{ accepted: boolean }>('crossKey').accepted).toBe(false);
+    const impersonations = Object.values(fact<Record<string, Ssh>>('impersonation'));
+    expect(impersonations).toHaveLength(2);
+    for (const outcome of impersonations) {
+      expect(outcome.code).toBe(255);
+      expect(outcome.stderr).toMatch(/Host key verification failed/);
+    }
+  });
+
+  it("step 4: psm run-main runs the application's main in its worker (exit code and output back), an unknown app is exit 3", () => {
+    expect(fact('runMainKnown'), 'psm run-main is not a psm command on this checkout').toBe(true);
+    const main = fact<{ code: number; json: { exitCode: number; object: string; stdout: string } }>(
+      'runMain',
+    );
+    expect(main.code).toBe(0);
+    expect(main.json).toMatchObject({
+      app: 'app-a',
+      exitCode: 0,
+      stdout: expect.stringMatching(/: main of app-a\n$/),
+    });
+    expect(fact<{ code: number }>('runMainUnknown').code).toBe(3);
+  });
+
+  it("step 5: the old admin key is refused on every worker and the new one accepted; only the free worker's host key changes", () => {
+    const rotated = Object.entries(report.facts).filter(([name]) => name.startsWith('rotated.'));
+    expect(rotated).toHaveLength(3);
+    for (const [, value] of rotated) {
+      const r = value as {
+        free: boolean;
+        oldAccepted: boolean;
+        newAccepted: boolean;
+        before: string[];
+        after: string[];
+      };
+      expect([r.oldAccepted, r.newAccepted]).toEqual([false, true]);
+      if (r.free) expect(r.after.filter((f) => r.before.includes(f))).toEqual([]);
+      else expect([...r.after].sort()).toEqual([...r.before].sort());
+    }
+    expect(rotated.filter(([, v]) => (v as { free: boolean }).free)).toHaveLength(1);
+  });
+
+  it('step 6: an injected unrestricted key gives a shell; psm audit finds it (exit 1), --fix removes it, the next audit is clean', () => {
+    expect(fact<Ssh>('intruderBefore')).toMatchObject({ code: 0, stdout: expect.stringMatching(/uid=1000/) });
+    const found = fact<{ code: number; codes: Record<string, string[]> }>('auditFound');
+    expect(found.code).toBe(1);
+    const drifted = Object.entries(found.codes).filter(([, codes]) => codes.length > 0);
+    expect(drifted).toHaveLength(1);
+    expect(drifted[0]?.[1]).toContain('UNKNOWN_KEY');
+    expect(fact<{ code: number }>('auditFix').code).toBe(0);
+    const again = fact<{ code: number; codes: Record<string, string[]> }>('auditAgain');
+    expect([again.code, Object.values(again.codes).flat()]).toEqual([0, []]);
+    expect(fact<{ accepted: boolean }>('intruderAfter').accepted).toBe(false);
+  });
+
+  it("step 7: app-a's end reverts its worker and refuses its key; the next application gets that worker with the same pinned host key", () => {
+    const ended = fact<{ code: number; json: { worker: string; outcome: string } }>('end');
+    expect([ended.code, ended.json.outcome]).toEqual([0, 'reverted']);
+    expect(fact<{ accepted: boolean }>('endedKey').accepted).toBe(false);
+    const reuse = fact<{ worker: string; reserved: string[]; pinned: string[]; before: string[] }>('reuse');
+    expect(reuse.worker).toBe(ended.json.worker);
+    expect(reuse.reserved).toEqual(reuse.before);
+    expect(reuse.pinned).toEqual(reuse.before);
+    const free = fact<{ reserved: string[]; pinned: string[] }>('freeReserve');
+    expect(free.reserved).toEqual(free.pinned);
+  });
+
+  it('step 8: the audit log verifies; the daemon stopped on SIGTERM; every VM destroyed; nothing of the run is left', async () => {
+    expect(fact<{ code: number }>('auditLog').code).toBe(0);
+    const shutdown = fact<{ daemonExit: number; destroyed: string[] }>('shutdown');
+    expect(shutdown.daemonExit).toBe(0);
+    expect(shutdown.destroyed).toHaveLength(3);
+    expect(run.work).toMatch(/psm-demo-/);
+    expect(existsSync(run.work)).toBe(false);
+    expect(await qemuProcessesLeft(run.work)).toEqual([]);
+  });
+});
+
+/**
+ * Runs the demo and sends `signal` once a stdout line matches `when` and a QEMU of the run is up;
+ * resolves with the run and how many of its QEMU processes were alive at that moment.
+ */
+async function interruptedRun(when: RegExp, signal: NodeJS.Signals) {
+  let work = '';
+  let watching = false;
+  let alive = 0;
+  const run = await runDemo([], (line, child) => {
+    work = /psm-demo: working in (\S+)/.exec(line)?.[1] ?? work;
+    if (watching || !when.test(line)) return;
+    watching = true;
+    void (async () => {
+      for (let i = 0; i < 600 && (await qemuProcessesNaming(work)).length === 0; i += 1) await sleep(500);
+      alive = (await qemuProcessesNaming(work)).length;
+      child.kill(signal);
+    })();
+  });
+  return { run, work, alive };
+}
+
+async function expectNothingLeft(work: string): Promise<void> {
+  expect(work).toMatch(/psm-demo-/);
+  expect(await qemuProcessesLeft(work)).toEqual([]);
+  expect(existsSync(join(work, 'popc', 'var', 'psm', 'psm.sock'))).toBe(false);
+  expect(existsSync(work)).toBe(false);
+}
+
+describe('npm run demo interrupted', () => {
+  it(
+    'Ctrl-C (SIGINT) in step 2, the daemon running and a VM up: exit 130, no qemu-system process, socket or directory left',
+    async () => {
+      // The daemon serves from step 2 on (its pool is cloning); the reserves are in flight.
+      const { run, work, alive } = await interruptedRun(/^\[2\/8\]/, 'SIGINT');
+      expect(alive).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(/interrupted by SIGINT; cleaning up/);
+      expect(run.code, run.stdout).toBe(130);
+      await expectNothingLeft(work);
+    },
+    RUN_MS,
+  );
+
+  it(
+    'SIGTERM while psm rotate-keys runs (step 5): exit 143, nothing left',
+    async () => {
+      const { run, work, alive } = await interruptedRun(/\$ psm rotate-keys/, 'SIGTERM');
+      expect(alive).toBe(3);
+      expect(run.stdout).toMatch(/interrupted by SIGTERM; cleaning up/);
+      expect(run.code, run.stdout).toBe(143);
+      await expectNothingLeft(work);
+    },
+    RUN_MS,
+  );
+});
