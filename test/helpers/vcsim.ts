@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Deadline } from '../../src/guest-ops/wire/deadline.js';
@@ -30,6 +31,11 @@ export interface Vcsim {
   readonly pid: number;
   /** The directory holding cert.pem and the simulator's datastore (its TMPDIR). */
   readonly dir: string;
+  /** The guest login, when guest operations are on. */
+  readonly guestUser: string;
+  readonly guestPassword: Buffer;
+  /** Where the simulated guests' root file systems live (one directory per container). */
+  readonly containerRoot: string;
   settings(overrides?: Partial<VsphereDriverSettings>): VsphereDriverSettings;
   /** A SoapClient logged in as the test user, for what only the hypervisor side does. */
   admin(): Promise<SoapClient>;
@@ -39,6 +45,11 @@ export interface Vcsim {
 export interface VcsimOptions {
   /** What the simulated user holds (psm's role, say); default: Admin. */
   readonly privileges?: readonly string[];
+  /**
+   * Guest operations on: psm's workers get a container (docker.go: a chroot with busybox) and
+   * VMware Tools accept this run's random guest login (the driver gets it as guestCredentials).
+   */
+  readonly guestOperations?: boolean;
 }
 
 export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
@@ -47,16 +58,37 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   const temp = await makeTempDir('vcsim');
   const user = 'psm-test';
   const password = Buffer.from(`pw-${randomBytes(18).toString('base64url')}`);
+  const guestUser = 'root';
+  const guestPassword = Buffer.from(`gpw-${randomBytes(18).toString('base64url')}`);
+  // The simulator's `docker` is this same binary under that name (docker.go), first on its PATH.
+  const shimDir = join(temp.path, 'bin');
+  const containerRoot = join(temp.path, 'containers');
+  await mkdir(shimDir);
+  await mkdir(containerRoot);
+  await symlink(VCSIM_BINARY, join(shimDir, 'docker'));
   const child: ChildProcess = spawn(VCSIM_BINARY, ['-dir', temp.path, '-listen', '127.0.0.1:0'], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: temp.path, HOME: temp.path },
+    env: {
+      PATH: `${shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      TMPDIR: temp.path,
+      HOME: temp.path,
+      PSM_VCSIM_DOCKER_ROOT: containerRoot,
+    },
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 20_000) stderr += chunk.toString('utf8');
+    if (process.env.PSM_VCSIM_DEBUG === '1') process.stderr.write(chunk);
   });
   child.stdin?.write(
-    `${JSON.stringify({ user, password: password.toString('utf8'), ...(options.privileges ? { privileges: options.privileges } : {}) })}\n`,
+    `${JSON.stringify({
+      user,
+      password: password.toString('utf8'),
+      ...(options.privileges ? { privileges: options.privileges } : {}),
+      ...(options.guestOperations === true
+        ? { guest: { user: guestUser, password: guestPassword.toString('utf8') } }
+        : {}),
+    })}\n`,
   );
   const ready = await new Promise<{ url: string; certificate: string; sha256: string; datastores: string[] }>(
     (done, failed) => {
@@ -86,6 +118,14 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   const settings = (overrides: Partial<VsphereDriverSettings> = {}): VsphereDriverSettings => ({
     ...base,
     credentials: async () => ({ ok: true, value: { username: user, password: Buffer.from(password) } }),
+    ...(options.guestOperations === true
+      ? {
+          guestCredentials: async () => ({
+            ok: true as const,
+            value: { username: guestUser, password: Buffer.from(guestPassword) },
+          }),
+        }
+      : {}),
     ...overrides,
   });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -100,6 +140,9 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
     datastores: ready.datastores,
     pid: child.pid ?? -1,
     dir: temp.path,
+    guestUser,
+    guestPassword,
+    containerRoot,
     settings,
     async admin() {
       const client = new SoapClient(settings().endpoint, settings().credentials);

@@ -48,6 +48,10 @@ export class VsphereDriver implements GuestOpsDriver {
 
   constructor(private readonly settings: VsphereDriverSettings) {}
 
+  private worker(name: string, client: SoapClient, vm: MoRef): VsphereWorker {
+    return new VsphereWorker(name, client, vm, this.settings.endpoint, this.settings.guestCredentials);
+  }
+
   async cloneWorker(
     name: string,
     template: WorkerTemplate,
@@ -67,7 +71,7 @@ export class VsphereDriver implements GuestOpsDriver {
       await closeSession(session.value);
       return vm;
     }
-    return ok(new VsphereWorker(name, session.value, vm.value));
+    return ok(this.worker(name, session.value, vm.value));
   }
 
   async openWorker(name: string, options: OpOptions = {}): Promise<Result<VsphereWorker, GuestOpsError>> {
@@ -81,7 +85,7 @@ export class VsphereDriver implements GuestOpsDriver {
       await closeSession(session.value);
       return vm;
     }
-    return ok(new VsphereWorker(name, session.value, vm.value));
+    return ok(this.worker(name, session.value, vm.value));
   }
 
   listWorkers(options: OpOptions = {}): Promise<Result<readonly WorkerSummary[], GuestOpsError>> {

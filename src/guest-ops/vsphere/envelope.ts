@@ -38,12 +38,12 @@ export function renderElement(element: XmlElement): string {
   return `<${name}${typeAttr}>${escapeXml(String(value))}</${name}>`;
 }
 
-const OPEN =
+export const OPEN =
   '<?xml version="1.0" encoding="UTF-8"?>' +
   '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"' +
   ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">' +
   '<soapenv:Body>';
-const CLOSE = '</soapenv:Body></soapenv:Envelope>';
+export const CLOSE = '</soapenv:Body></soapenv:Envelope>';
 
 /** The request for `method` on `target` with its arguments in WSDL order. */
 export function envelope(method: string, target: MoRef, args: readonly XmlElement[]): Buffer {
@@ -88,7 +88,7 @@ const SECRET_ESCAPES: Record<number, Buffer> = {
   0x27: Buffer.from('&apos;'),
 };
 
-function escapeSecret(secret: Uint8Array): Buffer {
+export function escapeSecret(secret: Uint8Array): Buffer {
   let size = 0;
   for (const b of secret) size += SECRET_ESCAPES[b]?.length ?? 1;
   const out = Buffer.alloc(size);

@@ -16,7 +16,11 @@ import { readVmState, waitForTools } from './guest-info.js';
 import { powerOffVm, powerOnVm } from './power.js';
 import { closeSession } from './session.js';
 import { checkSnapshotName, revertSnapshot, takeSnapshot } from './snapshots.js';
-import type { SoapClient } from './soap-client.js';
+import { GuestCaller } from './guest-call.js';
+import { runInGuest } from './guest-exec.js';
+import { downloadFile, MAX_VSPHERE_COPY_BYTES, uploadFile } from './guest-files.js';
+import type { CredentialSource, SoapClient } from './soap-client.js';
+import type { Endpoint } from './transport.js';
 
 export const DEFAULT_VSPHERE_OP_MS = 120_000;
 export const DEFAULT_TOOLS_WAIT_MS = 180_000;
@@ -29,6 +33,8 @@ export class VsphereWorker implements Worker {
     readonly name: string,
     private readonly client: SoapClient,
     readonly vm: MoRef,
+    private readonly endpoint: Endpoint,
+    private readonly guestCredentials: CredentialSource | undefined,
   ) {}
 
   private deadline(options: OpOptions, fallbackMs: number): Deadline {
@@ -78,43 +84,67 @@ export class VsphereWorker implements Worker {
   }
 
   async renewAddress(options: OpOptions = {}): Promise<Result<void, GuestOpsError>> {
-    return this.guestOperationsUnavailable(options);
-  }
-
-  async copyToGuest(
-    _data: Uint8Array,
-    _guestPath: string,
-    options: CopyInOptions = {},
-  ): Promise<Result<void, GuestOpsError>> {
-    return this.guestOperationsUnavailable(options);
-  }
-
-  async copyFromGuest(
-    _guestPath: string,
-    options: OpOptions = {},
-  ): Promise<Result<GuestFile, GuestOpsError>> {
-    return this.guestOperationsUnavailable(options);
-  }
-
-  async runProgram(
-    _path: string,
-    _argv: readonly string[],
-    options: RunInGuestOptions = {},
-  ): Promise<Result<GuestProgramOutcome, GuestOpsError>> {
-    return this.guestOperationsUnavailable(options);
-  }
-
-  /**
-   * Guest operations (StartProgramInGuest, file transfers) are not built yet: the worker must
-   * be running, and then they are refused with AGENT_UNAVAILABLE rather than faked.
-   */
-  private async guestOperationsUnavailable(options: OpOptions): Promise<Result<never, GuestOpsError>> {
     const state = await readVmState(this.client, this.vm, this.deadline(options, DEFAULT_VSPHERE_OP_MS));
     if (!state.ok) return state;
     if (state.value.power !== 'running') return fail('WORKER_NOT_RUNNING', 'the worker is not running');
-    return fail(
-      'AGENT_UNAVAILABLE',
-      'the vSphere driver has no guest operations yet (StartProgramInGuest, file transfer)',
+    // On vSphere the guest's DHCP client follows the virtual NIC; psm keeps no dhcpRenew command.
+    return fail('AGENT_UNAVAILABLE', 'the vSphere driver keeps no DHCP renew command for its workers');
+  }
+
+  /** Runs `work` with the guest login, fetched once for the operation and wiped afterwards. */
+  private async withGuest<T>(
+    options: OpOptions,
+    fallbackMs: number,
+    work: (guest: GuestCaller, deadline: Deadline) => Promise<Result<T, GuestOpsError>>,
+  ): Promise<Result<T, GuestOpsError>> {
+    const deadline = this.deadline(options, fallbackMs);
+    const guest = await GuestCaller.open(this.client, this.vm, this.guestCredentials, deadline);
+    if (!guest.ok) return guest;
+    try {
+      return await work(guest.value, deadline);
+    } finally {
+      guest.value.close();
+    }
+  }
+
+  copyToGuest(
+    data: Uint8Array,
+    guestPath: string,
+    options: CopyInOptions = {},
+  ): Promise<Result<void, GuestOpsError>> {
+    return this.withGuest(options, DEFAULT_VSPHERE_OP_MS, (guest, deadline) =>
+      uploadFile(
+        guest,
+        this.endpoint,
+        { data, guestPath, mode: options.mode ?? 0o600, ...(options.owner ? { owner: options.owner } : {}) },
+        deadline,
+      ),
+    );
+  }
+
+  copyFromGuest(guestPath: string, options: OpOptions = {}): Promise<Result<GuestFile, GuestOpsError>> {
+    return this.withGuest(options, DEFAULT_VSPHERE_OP_MS, (guest, deadline) =>
+      downloadFile(guest, this.endpoint, guestPath, MAX_VSPHERE_COPY_BYTES, deadline),
+    );
+  }
+
+  runProgram(
+    path: string,
+    argv: readonly string[],
+    options: RunInGuestOptions = {},
+  ): Promise<Result<GuestProgramOutcome, GuestOpsError>> {
+    return this.withGuest(options, DEFAULT_VSPHERE_OP_MS, (guest, deadline) =>
+      runInGuest(
+        guest,
+        this.endpoint,
+        {
+          path,
+          argv,
+          ...(options.stdin ? { stdin: options.stdin } : {}),
+          ...(options.env ? { env: options.env } : {}),
+        },
+        deadline,
+      ),
     );
   }
 

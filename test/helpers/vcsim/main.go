@@ -10,7 +10,9 @@
 //   - a fixture: a powered-off VM "psm-template" with a snapshot "psm-base" (the linked-clone
 //     source), cloned from the model's DC0_H0_VM0;
 //   - a VMware Tools model: a powered-on VM reports tools running and a guest IP shortly after
-//     power-on and loses both at power-off (0.24.2 leaves every VM at "guestToolsNotRunning").
+//     power-on and loses both at power-off (0.24.2 leaves every VM at "guestToolsNotRunning");
+//   - with a guest login on stdin, guest operations (guestops.go) in container-backed workers,
+//     whose containers this same binary provides when started as "docker" (docker.go).
 //
 // Build (GOPATH mode, Debian's golang-github-vmware-govmomi-dev):
 //
@@ -51,6 +53,8 @@ type login struct {
 	Password string `json:"password"`
 	// Privileges, when given, are what the user holds (psm's role); else the user is an admin.
 	Privileges []string `json:"privileges"`
+	// Guest, when given, is the guest login VMware Tools accept (guest operations on).
+	Guest *guestLogin `json:"guest"`
 }
 
 type ready struct {
@@ -61,6 +65,10 @@ type ready struct {
 }
 
 func main() {
+	if filepath.Base(os.Args[0]) == "docker" {
+		runDocker(os.Args[1:])
+		return
+	}
 	dir := flag.String("dir", "", "directory for cert.pem (and key.pem with -make-cert)")
 	listen := flag.String("listen", "127.0.0.1:0", "address to listen on (127.0.0.0/8 only)")
 	makeCert := flag.Bool("make-cert", false, "only write a fresh key.pem and cert.pem to -dir, then exit")
@@ -105,6 +113,7 @@ func main() {
 	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(creds.User, creds.Password)}
 	privileges := creds.Privileges
+	guest := creds.Guest
 	creds = login{}
 
 	if err := addFixture(model.Service); err != nil {
@@ -113,6 +122,9 @@ func main() {
 	installTools(simulator.Map)
 	if len(privileges) > 0 {
 		installRole(simulator.Map, privileges)
+	}
+	if guest != nil {
+		installGuestOperations(simulator.Map, *guest)
 	}
 
 	server := model.Service.NewServer()
