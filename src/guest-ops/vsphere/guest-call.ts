@@ -28,6 +28,8 @@ import type { XmlNode } from './xml.js';
  */
 
 const RETRY_MS = 250;
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+const GUEST_USER = /^[^\0-\x1f\x7f]{1,256}$/;
 
 export interface GuestManagers {
   readonly fileManager: MoRef;
@@ -77,7 +79,7 @@ export class GuestCaller {
     const creds = await credentials();
     if (!creds.ok) return creds;
     const { username, password } = creds.value;
-    if (!isSendableSecret(password) || !/^[^\0-\x1f\x7f]{1,256}$/.test(username)) {
+    if (!isSendableSecret(password) || !GUEST_USER.test(username)) {
       password.fill(0);
       return fail('INVALID_ARGUMENT', 'the guest user or password is empty or has control characters');
     }

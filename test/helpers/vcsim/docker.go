@@ -345,7 +345,8 @@ func checkpointName(name string) string {
 	return name
 }
 
-// copyTree copies a guest's files (regular files, directories, symlinks) with modes and owners,
+// copyTree copies a guest's files (regular files, directories, symlinks, character devices)
+// with modes and owners,
 // skipping its /proc.
 func copyTree(from, to string) error {
 	return filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
@@ -377,6 +378,11 @@ func copyTree(from, to string) error {
 			return os.Symlink(link, target)
 		case info.Mode().IsRegular():
 			return copyFile(path, target, info.Mode().Perm(), int(st.Uid), int(st.Gid))
+		case info.Mode()&os.ModeCharDevice != 0:
+			if err := syscall.Mknod(target, syscall.S_IFCHR|uint32(info.Mode().Perm()), int(st.Rdev)); err != nil {
+				return err
+			}
+			return os.Chmod(target, info.Mode().Perm())
 		}
 		return nil
 	})
