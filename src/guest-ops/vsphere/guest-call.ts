@@ -98,11 +98,16 @@ export class GuestCaller {
     deadline: Deadline,
   ): Promise<Result<XmlNode, GuestOpsError>> {
     const target = this.managers[manager];
+    const toolsTimeout = (): Result<never, GuestOpsError> =>
+      err(deadline.error('AGENT_TIMEOUT', `${method} (VMware Tools are not answering)`));
+    let toolsDown = false;
     for (;;) {
       const reply = await this.client.callWithSecret(method, () => this.body(method, target, args), deadline);
+      // The deadline cut a retry short: still the agent's timeout, not the hypervisor's.
+      if (!reply.ok && toolsDown && reply.error.code === 'TIMEOUT') return toolsTimeout();
       if (reply.ok || !isToolsDown(reply.error)) return reply;
-      if (!(await deadline.sleep(RETRY_MS)))
-        return err(deadline.error('AGENT_TIMEOUT', `${method} (VMware Tools are not answering)`));
+      toolsDown = true;
+      if (!(await deadline.sleep(RETRY_MS))) return toolsTimeout();
     }
   }
 
