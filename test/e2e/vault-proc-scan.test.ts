@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Result } from '../../src/common/result.js';
+import type { GuestOpsError } from '../../src/guest-ops/errors.js';
+import { VsphereDriver } from '../../src/guest-ops/vsphere/index.js';
+import type { SoapClient } from '../../src/guest-ops/vsphere/soap-client.js';
 import { layoutOf } from '../../src/vault/layout.js';
+import { startVcsim } from '../helpers/vcsim.js';
 import { runPsm, tempLocation, type TempLocation } from '../helpers/vault-harness.js';
 
 /**
@@ -131,5 +136,81 @@ describe('no secret in any /proc/*/cmdline or environ while psm runs', () => {
     // And no secret reached stderr either.
     for (const run of runs)
       for (const secret of [passphrase, newPassphrase, ...secrets]) expect(run.stderr).not.toContain(secret);
+  }, 120_000);
+});
+
+describe('no vSphere secret in any /proc/*/cmdline or environ, log or message', () => {
+  it('login, clone, power, guest operations and destroy against the simulator leak nothing', async () => {
+    const sim = await startVcsim({ guestOperations: true });
+    const scanner = startScanner();
+    const messages: string[] = [];
+    const note = <T>(result: Result<T, GuestOpsError>): Result<T, GuestOpsError> => {
+      if (!result.ok) messages.push(result.error.message);
+      return result;
+    };
+    try {
+      scanner.add([sim.password, sim.guestPassword]);
+      const driver = new VsphereDriver(sim.settings());
+      const name = `ps-${process.pid}`;
+      const cloned = note(
+        await driver.cloneWorker(name, { kind: 'vsphere', vm: 'DC0/vm/psm-template', snapshot: 'psm-base' }),
+      );
+      if (!cloned.ok) throw new Error(cloned.error.message);
+      const worker = cloned.value;
+      // The worker's session cookie (the simulator's transfer tickets are the same key).
+      const cookie = (worker as unknown as { client: SoapClient }).client.cookieHeader()?.split('=')[1] ?? '';
+      expect(cookie.length).toBeGreaterThan(8);
+      scanner.add([cookie, cookie.replaceAll('"', '')]);
+      expect(note(await worker.powerOn()).ok).toBe(true);
+      expect(note(await worker.waitForAgent({ timeoutMs: 30_000 })).ok).toBe(true);
+      const ran = note(
+        await worker.runProgram('/bin/busybox', ['sleep', '1'], {
+          stdin: Buffer.from('input'),
+          timeoutMs: 30_000,
+        }),
+      );
+      expect(ran.ok && ran.value.exitCode).toBe(0);
+      expect(
+        note(await worker.copyToGuest(Buffer.from('payload'), '/persist/f', { timeoutMs: 30_000 })).ok,
+      ).toBe(true);
+      expect(note(await worker.copyFromGuest('/persist/f', { timeoutMs: 30_000 })).ok).toBe(true);
+      // Failures too: a missing file, and a wrong guest password (the fault is not quoted).
+      expect(note(await worker.copyFromGuest('/persist/missing')).ok).toBe(false);
+      const wrong = new VsphereDriver(
+        sim.settings({
+          guestCredentials: async () => ({
+            ok: true,
+            value: { username: 'root', password: Buffer.from('wrong-guest-pw') },
+          }),
+        }),
+      );
+      const opened = note(await wrong.openWorker(name));
+      if (!opened.ok) throw new Error(opened.error.message);
+      const refused = note(await opened.value.runProgram('/bin/true', []));
+      expect(!refused.ok && refused.error.code).toBe('AGENT_ERROR');
+      await opened.value.close();
+      const badLogin = new VsphereDriver(
+        sim.settings({
+          credentials: async () => ({
+            ok: true,
+            value: { username: sim.user, password: Buffer.from('wrong-pw') },
+          }),
+        }),
+      );
+      expect(note(await badLogin.openWorker(name)).ok).toBe(false);
+      await worker.close();
+      expect(note(await driver.destroyWorker(name)).ok).toBe(true);
+      const scan = await scanner.finish();
+      expect(scan.hits).toEqual([]);
+      expect(scan.rounds).toBeGreaterThan(10);
+      // The three failures above, each with a message of its own.
+      expect(messages.length).toBe(3);
+      const secrets = [sim.password.toString(), sim.guestPassword.toString(), cookie.replaceAll('"', '')];
+      for (const message of messages) for (const secret of secrets) expect(message).not.toContain(secret);
+      // The simulator's own log, which saw every call.
+      for (const secret of secrets) expect(sim.log()).not.toContain(secret);
+    } finally {
+      await sim.stop();
+    }
   }, 120_000);
 });

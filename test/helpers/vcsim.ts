@@ -37,6 +37,8 @@ export interface Vcsim {
   /** Where the simulated guests' root file systems live (one directory per container). */
   readonly containerRoot: string;
   settings(overrides?: Partial<VsphereDriverSettings>): VsphereDriverSettings;
+  /** What the simulator wrote to stderr so far (its log; capped at 1 MB). */
+  log(): string;
   /** A SoapClient logged in as the test user, for what only the hypervisor side does. */
   admin(): Promise<SoapClient>;
   stop(): Promise<void>;
@@ -77,7 +79,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
-    if (stderr.length < 20_000) stderr += chunk.toString('utf8');
+    if (stderr.length < 1_000_000) stderr += chunk.toString('utf8');
     if (process.env.PSM_VCSIM_DEBUG === '1') process.stderr.write(chunk);
   });
   child.stdin?.write(
@@ -144,6 +146,7 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
     guestPassword,
     containerRoot,
     settings,
+    log: () => stderr,
     async admin() {
       const client = new SoapClient(settings().endpoint, settings().credentials);
       const connected = await client.connect(new Deadline(10_000));
