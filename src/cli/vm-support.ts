@@ -79,12 +79,16 @@ export class VmVerbs {
     const vault = orFail(await openVault(orFail(locationFrom(flags.location)), keyOptions(this.io, flags)));
     try {
       const password = orFail(openSecret(vault, 'hypervisor.password'));
+      const guestPassword = vault.conf.worker.hasGuestPassword
+        ? orFail(openSecret(vault, 'worker.guest_password'))
+        : undefined;
       try {
-        const setup = unwrap(await vsphereSetup(vault.conf, password));
+        const setup = unwrap(await vsphereSetup(vault.conf, password, guestPassword));
         this.opened = { settings: setup.settings, template: setup.template, dispose: setup.dispose };
         return this.opened;
       } finally {
         password.fill(0);
+        guestPassword?.fill(0);
       }
     } finally {
       vault.close();

@@ -20,12 +20,13 @@ export interface VsphereSetup {
 
 /**
  * The vSphere driver's settings from virtual.conf [hypervisor] and [worker], with the unsealed
- * hypervisor password. psm keeps one copy (wiped by dispose) and hands the driver a fresh copy at
+ * hypervisor password (and the guest password, when sealed, for guest operations). psm keeps one copy (wiped by dispose) and hands the driver a fresh copy at
  * each login, which the driver wipes once it has sent it.
  */
 export async function vsphereSetup(
   conf: VirtualConf,
   password: Uint8Array,
+  guestPassword?: Uint8Array,
 ): Promise<Result<VsphereSetup, GuestOpsError>> {
   const bad = (message: string): Result<never, GuestOpsError> =>
     err(guestOpsError('INVALID_ARGUMENT', `${conf.file}: ${message}`));
@@ -50,6 +51,9 @@ export async function vsphereSetup(
   if (!pin.ok) return pin;
   const held = new Uint8Array(password);
   const username = hypervisor.username;
+  // The guest login for guest operations (worker.guest_user + the sealed worker.guest_password).
+  const guestHeld = guestPassword === undefined ? undefined : new Uint8Array(guestPassword);
+  const guestUser = worker.guestUser;
   return ok({
     settings: {
       kind: 'vsphere',
@@ -58,8 +62,17 @@ export async function vsphereSetup(
       folder: hypervisor.folder,
       ...(hypervisor.resourcePool === undefined ? {} : { resourcePool: hypervisor.resourcePool }),
       strictRole: hypervisor.strictRole,
+      ...(guestHeld === undefined
+        ? {}
+        : {
+            guestCredentials: () =>
+              Promise.resolve(ok({ username: guestUser, password: new Uint8Array(guestHeld) })),
+          }),
     },
     template: { kind: 'vsphere-snapshot', vm: worker.template, snapshot: worker.templateSnapshot },
-    dispose: () => held.fill(0),
+    dispose: () => {
+      held.fill(0);
+      guestHeld?.fill(0);
+    },
   });
 }

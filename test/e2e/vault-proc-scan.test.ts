@@ -7,6 +7,7 @@ import type { GuestOpsError } from '../../src/guest-ops/errors.js';
 import { VsphereDriver } from '../../src/guest-ops/vsphere/index.js';
 import type { SoapClient } from '../../src/guest-ops/vsphere/soap-client.js';
 import { layoutOf } from '../../src/vault/layout.js';
+import { startScanner } from '../helpers/proc-scan.js';
 import { startVcsim } from '../helpers/vcsim.js';
 import { runPsm, tempLocation, type TempLocation } from '../helpers/vault-harness.js';
 
@@ -16,42 +17,6 @@ import { runPsm, tempLocation, type TempLocation } from '../helpers/vault-harnes
  * while psm commands that handle secrets run as child processes. A canary process proves the
  * scanner does see what is there.
  */
-const SCANNER = join(import.meta.dirname, '..', 'helpers', 'vault-proc-scanner.mjs');
-
-interface ScanReport {
-  readonly hits: string[];
-  readonly psmPids: number;
-  readonly rounds: number;
-}
-
-/** Starts the scanner process; `add` hands it needles over stdin, `finish` stops it. */
-function startScanner(): {
-  add(values: readonly (string | Uint8Array)[]): void;
-  finish(): Promise<ScanReport>;
-} {
-  const child = spawn(process.execPath, [SCANNER], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const out: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  return {
-    add(values) {
-      for (const value of values) {
-        const bytes = Buffer.from(value);
-        const forms =
-          typeof value === 'string'
-            ? [bytes]
-            : [bytes, Buffer.from(bytes.toString('hex')), Buffer.from(bytes.toString('base64'))];
-        for (const form of forms) child.stdin.write(`${form.toString('hex')}\n`);
-      }
-    },
-    async finish() {
-      child.stdin.end();
-      await exited;
-      return JSON.parse(Buffer.concat(out).toString('utf8')) as ScanReport;
-    },
-  };
-}
-
 let temp: TempLocation;
 beforeAll(() => {
   temp = tempLocation();
