@@ -4,10 +4,10 @@
  * The login it accepts goes in on its stdin, never argv or the environment; closing stdin stops
  * it. Its certificate is fresh per start, so tests pin exactly this run's server.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, symlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Deadline } from '../../src/guest-ops/wire/deadline.js';
@@ -158,9 +158,31 @@ export async function startVcsim(options: VcsimOptions = {}): Promise<Vcsim> {
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
+      await releaseGuests(containerRoot);
       await temp.remove();
     },
   };
+}
+
+/**
+ * The simulator removes its containers when it exits cleanly; after a crash or a kill, guest
+ * processes and the guests' /proc mounts could be left: end and unmount them before the
+ * directory goes.
+ */
+async function releaseGuests(containerRoot: string): Promise<void> {
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const root = await readlink(`/proc/${pid}/root`).catch(() => '');
+    if (root.startsWith(containerRoot)) process.kill(Number(pid), 'SIGKILL');
+  }
+  const mounts = await readFile('/proc/self/mounts', 'utf8').catch(() => '');
+  for (const line of mounts.split('\n')) {
+    const target = line.split(' ')[1];
+    if (target?.startsWith(`${containerRoot}/`))
+      await new Promise<void>((done) =>
+        execFile('umount', ['-l', target], { timeout: 10_000 }, () => done()),
+      );
+  }
 }
 
 /** The template's files on the simulator's datastore, for fingerprints. */
