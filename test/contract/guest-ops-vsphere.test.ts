@@ -50,7 +50,8 @@ defineGuestOpsContract('vsphere (govmomi simulator)', async () => {
     printf: { path: '/bin/busybox', argv: ['printf'] },
     cat: { path: '/bin/cat', argv: [] },
     sleep: { path: '/bin/busybox', argv: ['sleep'] },
-    pgrep: { path: '/bin/busybox', argv: ['pgrep'] },
+    // Debian's static busybox has no pgrep applet; the guest's /bin/pgrep is a real one (docker.go).
+      pgrep: { path: '/bin/pgrep', argv: [] },
     diskDir: '/persist',
     ramDir: '/tmp',
     freezeGuest: (worker) => setTools(worker, 'guestToolsNotRunning'),

@@ -25,6 +25,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,7 +34,7 @@ import (
 const busyboxSource = "/usr/bin/busybox"
 
 var guestApplets = []string{
-	"sh", "cat", "printf", "sleep", "pgrep", "stat", "mv", "chmod", "chown", "rm", "ls", "echo",
+	"sh", "cat", "printf", "sleep", "stat", "mv", "chmod", "chown", "rm", "ls", "echo",
 	"mkdir", "id", "true", "false", "env", "kill", "ps", "head", "wc",
 }
 
@@ -153,6 +154,10 @@ func dockerRun(args []string) {
 	must(os.Chmod(filepath.Join(root, "tmp"), 0o777|os.ModeSticky))
 	must(os.Chown(filepath.Join(root, "home/user"), 1000, 1000))
 	must(copyFile(busyboxSource, filepath.Join(root, "bin/busybox"), 0o755, 0, 0))
+	// Debian's static busybox has no pgrep: the guest's is this binary (see runPgrep).
+	self, err := os.Executable()
+	must(err)
+	must(os.Link(self, filepath.Join(root, "bin/pgrep")))
 	for _, applet := range guestApplets {
 		must(os.Symlink("busybox", filepath.Join(root, "bin", applet)))
 	}
@@ -376,6 +381,8 @@ func copyTree(from, to string) error {
 				return err
 			}
 			return os.Symlink(link, target)
+		case rel == "bin/pgrep":
+			return os.Link(path, target) // psm-vcsim itself: shared, never written
 		case info.Mode().IsRegular():
 			return copyFile(path, target, info.Mode().Perm(), int(st.Uid), int(st.Gid))
 		case info.Mode()&os.ModeCharDevice != 0:
@@ -409,4 +416,48 @@ func copyFile(from, to string, mode os.FileMode, uid, gid int) error {
 		return err
 	}
 	return os.Lchown(to, uid, gid)
+}
+
+// runPgrep is the guest's `pgrep -f PATTERN` (Debian's static busybox has none): it prints the
+// pids of the guest's processes (those sharing its root directory) whose command line, with
+// spaces between the arguments, matches the extended regular expression; exit 0 when any
+// matched, 1 when none did, 2 on bad usage, as procps pgrep does.
+func runPgrep(args []string) {
+	if len(args) != 2 || args[0] != "-f" {
+		fmt.Fprintln(os.Stderr, "usage: pgrep -f PATTERN")
+		os.Exit(2)
+	}
+	pattern, err := regexp.CompilePOSIX(args[1])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pgrep: %v\n", err)
+		os.Exit(2)
+	}
+	// The same root directory (device and inode through the /proc/PID/root link; the link's
+	// text says "/" for every root a chroot cannot reach).
+	var ownRoot syscall.Stat_t
+	must(syscall.Stat("/", &ownRoot))
+	self := strconv.Itoa(os.Getpid())
+	found := false
+	entries, _ := os.ReadDir("/proc")
+	for _, entry := range entries {
+		if _, err := strconv.Atoi(entry.Name()); err != nil || entry.Name() == self {
+			continue
+		}
+		var root syscall.Stat_t
+		if syscall.Stat(filepath.Join("/proc", entry.Name(), "root"), &root) != nil || root.Dev != ownRoot.Dev || root.Ino != ownRoot.Ino {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", entry.Name(), "cmdline"))
+		if err != nil || len(cmdline) == 0 {
+			continue
+		}
+		line := strings.TrimRight(strings.ReplaceAll(string(cmdline), "\x00", " "), " ")
+		if pattern.MatchString(line) {
+			fmt.Println(entry.Name())
+			found = true
+		}
+	}
+	if !found {
+		os.Exit(1)
+	}
 }

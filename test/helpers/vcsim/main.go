@@ -65,8 +65,12 @@ type ready struct {
 }
 
 func main() {
-	if filepath.Base(os.Args[0]) == "docker" {
+	switch filepath.Base(os.Args[0]) {
+	case "docker":
 		runDocker(os.Args[1:])
+		return
+	case "pgrep":
+		runPgrep(os.Args[1:])
 		return
 	}
 	dir := flag.String("dir", "", "directory for cert.pem (and key.pem with -make-cert)")
