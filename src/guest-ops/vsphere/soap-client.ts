@@ -133,14 +133,19 @@ export class SoapClient {
     build: () => Buffer,
     deadline: Deadline,
   ): Promise<Result<XmlNode, GuestOpsError>> {
-    const connected = await this.connect(deadline);
-    if (!connected.ok) return connected;
-    const body = build();
-    try {
-      const sent = await this.post(method, body, deadline, 'call', true);
-      return sent.ok ? ok(sent.value.node) : sent;
-    } finally {
-      body.fill(0);
+    for (let attempt = 0; ; attempt += 1) {
+      const connected = await this.connect(deadline);
+      if (!connected.ok) return connected;
+      const body = build();
+      try {
+        const sent = await this.post(method, body, deadline, 'call', true);
+        if (sent.ok) return ok(sent.value.node);
+        // An expired session (NotAuthenticated): one new login, as for call().
+        if (attempt > 0 || !sent.error.message.includes('answered NotAuthenticated')) return sent;
+        this.dropSession();
+      } finally {
+        body.fill(0);
+      }
     }
   }
 
