@@ -78,6 +78,8 @@ function answer(method: string, body: string): { status: number; text: string } 
         ),
       };
     }
+    case 'CreateTemporaryDirectoryInGuest':
+      return { status: 200, text: reply(method, '<returnval>/tmp/.psm-copy-a1b2c3</returnval>') };
     case 'StartProgramInGuest':
       return { status: 200, text: reply(method, '<returnval>4242</returnval>') };
     case 'ListProcessesInGuest':
@@ -90,6 +92,7 @@ function answer(method: string, body: string): { status: number; text: string } 
       };
     case 'TerminateProcessInGuest':
     case 'DeleteFileInGuest':
+    case 'DeleteDirectoryInGuest':
       return { status: 200, text: reply(method, '') };
   }
   return { status: 500, text: fault('NotSupported', '') };

@@ -4,7 +4,7 @@ import { ok, type Result } from '../../common/result.js';
 import { fail, type GuestOpsError } from '../errors.js';
 import type { FileOwner, GuestFile } from '../guest-ops.js';
 import { checkGuestPath, checkMode, checkOwnerId } from '../qga/guest-input.js';
-import type { Deadline } from '../wire/deadline.js';
+import { Deadline } from '../wire/deadline.js';
 import { el, type XmlElement } from './envelope.js';
 import { returnval, type GuestCaller } from './guest-call.js';
 import { getGuestFile, putGuestFile } from './guest-transfer.js';
@@ -12,15 +12,19 @@ import type { Endpoint } from './transport.js';
 import { child, textOf } from './xml.js';
 
 /**
- * Host→guest and guest→host copies through the FileManager: InitiateFileTransferToGuest into a
- * fresh name beside the target (mode and owner asked for there and set again with
- * ChangeFileAttributesInGuest), then MoveFileInGuest over the target, so a reader in the guest
- * sees the old file or the complete new one. Copies back are bounded by the size the hypervisor
- * announces, and must match it.
+ * Host→guest and guest→host copies through the FileManager. A copy in never writes the target
+ * directly: CreateTemporaryDirectoryInGuest makes a fresh 0700 directory beside it,
+ * InitiateFileTransferToGuest writes the file there (mode and owner asked for, and set again
+ * with ChangeFileAttributesInGuest), MoveFileInGuest renames it over the target, and the
+ * directory is removed. A reader in the guest sees the old file or the complete new one with its
+ * final mode, and nobody can open it while its mode is not yet set (as for the QEMU driver).
+ * Copies back are bounded by the size the hypervisor announces, and must match it.
  */
 
 /** Files psm moves are keys, configs and small payloads (as for the QEMU driver). */
 export const MAX_VSPHERE_COPY_BYTES = 64 * 1024 * 1024;
+/** Removing the staging directory gets its own budget: the operation's may be spent. */
+const CLEANUP_MS = 5_000;
 
 export function checkTarget(guestPath: string): Result<string, GuestOpsError> {
   const target = checkGuestPath(guestPath, 'the guest path');
@@ -65,7 +69,51 @@ export async function uploadFile(
   }
   if (request.data.length > MAX_VSPHERE_COPY_BYTES)
     return fail('TOO_LARGE', `the file is larger than ${MAX_VSPHERE_COPY_BYTES} bytes`);
-  const stage = posix.join(posix.dirname(target.value), `.psm-copy-${randomBytes(8).toString('hex')}`);
+  const made = await guest.call(
+    'fileManager',
+    'CreateTemporaryDirectoryInGuest',
+    [el('prefix', '.psm-copy-'), el('suffix', ''), el('directoryPath', posix.dirname(target.value))],
+    deadline,
+  );
+  if (!made.ok) return made;
+  const dir = returnval(made.value, 'CreateTemporaryDirectoryInGuest');
+  if (!dir.ok) return dir;
+  const stageDir = checkGuestPath(dir.value.text, 'the temporary directory');
+  if (!stageDir.ok || posix.dirname(stageDir.value) !== posix.dirname(target.value))
+    return fail(
+      'HYPERVISOR_PROTOCOL',
+      'CreateTemporaryDirectoryInGuest: the directory is not beside the target',
+    );
+  try {
+    return await stageAndPlace(
+      guest,
+      endpoint,
+      request.data,
+      stageDir.value,
+      target.value,
+      request,
+      deadline,
+    );
+  } finally {
+    await guest.call(
+      'fileManager',
+      'DeleteDirectoryInGuest',
+      [el('directoryPath', stageDir.value), el('recursive', true)],
+      new Deadline(CLEANUP_MS),
+    );
+  }
+}
+
+async function stageAndPlace(
+  guest: GuestCaller,
+  endpoint: Endpoint,
+  data: Uint8Array,
+  stageDir: string,
+  target: string,
+  request: UploadRequest,
+  deadline: Deadline,
+): Promise<Result<void, GuestOpsError>> {
+  const stage = `${stageDir}/${randomBytes(8).toString('hex')}`;
   const attributes = posixAttributes(request.mode, request.owner);
   const started = await guest.call(
     'fileManager',
@@ -73,7 +121,7 @@ export async function uploadFile(
     [
       el('guestFilePath', stage),
       el('fileAttributes', attributes, 'GuestPosixFileAttributes'),
-      el('fileSize', request.data.length),
+      el('fileSize', data.length),
       el('overwrite', false),
     ],
     deadline,
@@ -81,11 +129,9 @@ export async function uploadFile(
   if (!started.ok) return started;
   const url = returnval(started.value, 'InitiateFileTransferToGuest');
   if (!url.ok) return url;
-  const put = await putGuestFile(endpoint, url.value.text, request.data, deadline);
+  const put = await putGuestFile(endpoint, url.value.text, data, deadline);
   if (!put.ok) return put;
-  const placed = await placeStaged(guest, stage, target.value, attributes, deadline);
-  if (!placed.ok) await guest.call('fileManager', 'DeleteFileInGuest', [el('filePath', stage)], deadline);
-  return placed;
+  return placeStaged(guest, stage, target, attributes, deadline);
 }
 
 async function placeStaged(

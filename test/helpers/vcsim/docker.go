@@ -35,7 +35,7 @@ const busyboxSource = "/usr/bin/busybox"
 
 var guestApplets = []string{
 	"sh", "cat", "printf", "sleep", "stat", "mv", "chmod", "chown", "rm", "ls", "echo",
-	"mkdir", "id", "true", "false", "env", "kill", "ps", "head", "wc",
+	"mkdir", "id", "true", "false", "env", "kill", "ps", "head", "wc", "mktemp", "rmdir",
 }
 
 type containerState struct {

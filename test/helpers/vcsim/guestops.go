@@ -3,7 +3,8 @@ package main
 // psm: guest operations for container-backed VMs. govmomi 0.24.2 has only the two file-transfer
 // calls (whose URLs its own /guestFile handler serves through `docker cp`); it has no
 // StartProgramInGuest, ListProcessesInGuest, TerminateProcessInGuest, ChangeFileAttributesInGuest,
-// MoveFileInGuest or DeleteFileInGuest, and it checks neither VMware Tools nor the guest
+// MoveFileInGuest, DeleteFileInGuest, CreateTemporaryDirectoryInGuest or DeleteDirectoryInGuest,
+// and it checks neither VMware Tools nor the guest
 // password. These handlers follow later govmomi releases (each call is a `docker exec` in the
 // VM's container) and what VMware Tools does in a real guest:
 //   - every call needs the VM powered on (InvalidPowerState), Tools running
@@ -435,4 +436,49 @@ func installGuestOperations(registry *simulator.Registry, login guestLogin) {
 	registry.Put(&fileManager{GuestFileManager: fm, check: check})
 	registry.Put(&processManager{GuestProcessManager: pm, check: check, procs: map[string]map[int64]*guestProcess{}})
 	registry.AddHandler(&guestModel{registry: registry, snapshots: map[types.ManagedObjectReference]bool{}})
+}
+
+// CreateTemporaryDirectoryInGuest: a fresh 0700 directory (mktemp -d) in DirectoryPath.
+func (m *fileManager) CreateTemporaryDirectoryInGuest(ctx *simulator.Context, req *types.CreateTemporaryDirectoryInGuest) soap.HasFault {
+	body := new(methods.CreateTemporaryDirectoryInGuestBody)
+	id, fault := m.check.ready(ctx, req.Vm, req.Auth)
+	dir := req.DirectoryPath
+	if dir == "" {
+		dir = "/tmp"
+	}
+	var out []byte
+	if fault == nil {
+		var err error
+		out, err = guestExec(id, "/bin/busybox", "mktemp", "-d", "-p", dir, req.Prefix+"XXXXXX"+req.Suffix)
+		if err != nil {
+			fault = &types.FileNotFound{FileFault: types.FileFault{File: dir}}
+		}
+	}
+	if fault != nil {
+		body.Fault_ = simulator.Fault("", fault)
+		return body
+	}
+	body.Res = &types.CreateTemporaryDirectoryInGuestResponse{Returnval: strings.TrimSpace(string(out))}
+	return body
+}
+
+// DeleteDirectoryInGuest: rmdir, or rm -r when recursive.
+func (m *fileManager) DeleteDirectoryInGuest(ctx *simulator.Context, req *types.DeleteDirectoryInGuest) soap.HasFault {
+	body := new(methods.DeleteDirectoryInGuestBody)
+	id, fault := m.check.ready(ctx, req.Vm, req.Auth)
+	if fault == nil {
+		argv := []string{"/bin/busybox", "rmdir", req.DirectoryPath}
+		if req.Recursive {
+			argv = []string{"/bin/busybox", "rm", "-r", req.DirectoryPath}
+		}
+		if _, err := guestExec(id, argv...); err != nil {
+			fault = &types.FileNotFound{FileFault: types.FileFault{File: req.DirectoryPath}}
+		}
+	}
+	if fault != nil {
+		body.Fault_ = simulator.Fault("", fault)
+		return body
+	}
+	body.Res = new(types.DeleteDirectoryInGuestResponse)
+	return body
 }
