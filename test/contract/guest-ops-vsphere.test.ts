@@ -51,7 +51,7 @@ defineGuestOpsContract('vsphere (govmomi simulator)', async () => {
     cat: { path: '/bin/cat', argv: [] },
     sleep: { path: '/bin/busybox', argv: ['sleep'] },
     // Debian's static busybox has no pgrep applet; the guest's /bin/pgrep is a real one (docker.go).
-      pgrep: { path: '/bin/pgrep', argv: [] },
+    pgrep: { path: '/bin/pgrep', argv: [] },
     diskDir: '/persist',
     ramDir: '/tmp',
     freezeGuest: (worker) => setTools(worker, 'guestToolsNotRunning'),
