@@ -50,8 +50,7 @@ defineGuestOpsContract('vsphere (govmomi simulator)', async () => {
     printf: { path: '/bin/busybox', argv: ['printf'] },
     cat: { path: '/bin/cat', argv: [] },
     sleep: { path: '/bin/busybox', argv: ['sleep'] },
-    // Debian's static busybox has no pgrep applet; the guest's /bin/pgrep is a real one (docker.go).
-    pgrep: { path: '/bin/pgrep', argv: [] },
+    ps: { path: '/bin/busybox', argv: ['ps', '-o', 'pid,args'] },
     diskDir: '/persist',
     ramDir: '/tmp',
     freezeGuest: (worker) => setTools(worker, 'guestToolsNotRunning'),

@@ -40,7 +40,7 @@ defineGuestOpsContract('qemu', async () => {
     printf: { path: '/bin/busybox', argv: ['printf'] },
     cat: { path: '/bin/cat', argv: [] },
     sleep: { path: '/bin/busybox', argv: ['sleep'] },
-    pgrep: { path: '/bin/busybox', argv: ['pgrep'] },
+    ps: { path: '/bin/busybox', argv: ['ps', '-o', 'pid,args'] },
     diskDir: '/persist',
     ramDir: '/tmp',
     freezeGuest: (worker) => withQmp(worker, 'stop'),

@@ -23,9 +23,9 @@ export interface ContractHarness {
   readonly printf: GuestCommand;
   /** A program copying stdin to stdout. */
   readonly cat: GuestCommand;
-  /** sleep SECONDS, and a pgrep that prints the pids of matching processes. */
+  /** sleep SECONDS, and a ps that lists every process with its arguments (`ps -o pid,args`). */
   readonly sleep: GuestCommand;
-  readonly pgrep: GuestCommand;
+  readonly ps: GuestCommand;
   /** A writable directory on the clone's own disk, and one in guest RAM. */
   readonly diskDir: string;
   readonly ramDir: string;
@@ -268,9 +268,11 @@ export function defineGuestOpsContract(
           signal: controller.signal,
         });
         expect(!aborted.ok && aborted.error.code).toBe('ABORTED');
-        // Both were killed in the guest, not left running.
-        const left = await run(a, h.pgrep, ['-f', 'sleep 30[01]']);
-        expect(Buffer.from(left.stdout).toString()).toBe('');
+        // Both were killed in the guest, not left running. The listing must show itself, or an
+        // empty answer (a missing applet) would pass for "nothing left".
+        const listed = Buffer.from((await run(a, h.ps, [])).stdout).toString();
+        expect(listed).toMatch(/ps -o pid,args/);
+        expect(listed).not.toMatch(/sleep 30[01]\b/);
       },
       OP_MS,
     );
