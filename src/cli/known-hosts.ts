@@ -3,7 +3,8 @@
  * is imported inside the actions so `psm` starts without loading it.
  */
 import type { Command } from 'commander';
-import { lstat, open, stat } from 'node:fs/promises';
+import type { ReadError } from '../common/bounded-read.js';
+import { assertNever } from '../common/result.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
 import { readPublicKeyOption } from './public-key-option.js';
@@ -74,7 +75,10 @@ async function runMatch(
   const name = kh.lookupName(host, port);
   if (!name.ok) throw new CliFailure(name.error.code, name.error.message, 'usage');
   const key = options.key === undefined ? null : await readPublicKeyOption(options.key);
-  const { data } = await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, true);
+  const { readKnownHostsFile } = await import('../authorized-keys/known-hosts-file.js');
+  const read = await readKnownHostsFile(file);
+  if (!read.ok) throw readFailure(file, read.error);
+  const data = read.value;
   const lookup = kh.lookUpHost(kh.knownHostsFileLines(data), name.value);
   refuseInvalid(lookup, file);
   const matches = lookup.matches;
@@ -116,18 +120,13 @@ async function runMatch(
 }
 
 async function runHash(io: CliIo, file: string, options: { json?: boolean }): Promise<void> {
-  const kh = await import('../authorized-keys/known-hosts.js');
-  const { writeFileAtomic } = await import('../common/atomic-write.js');
-  const { data, mode, uid, gid } = await readRegularFile(file, kh.MAX_KNOWN_HOSTS_FILE_BYTES, false);
-  const hashed = kh.hashKnownHostsFile(kh.knownHostsFileLines(data));
-  if (!hashed.ok) throw new CliFailure(hashed.error.code, `${file}: ${hashed.error.message}`, 'input');
-  const { text, hashedNames, keptUnhashed, alreadyHashed } = hashed.value;
-  const changed = hashedNames > 0;
-  if (changed) {
-    // As root editing a user's file, the new file keeps the old one's owner from the start.
-    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-    await writeFileAtomic(file, text, { mode, ...(asRoot ? { owner: { uid, gid } } : {}) });
+  const { hashKnownHostsFileInPlace } = await import('../authorized-keys/known-hosts-file.js');
+  const hashed = await hashKnownHostsFileInPlace(file);
+  if (!hashed.ok) {
+    if (hashed.error.kind === 'read') throw readFailure(file, hashed.error.error);
+    throw new CliFailure(hashed.error.error.code, `${file}: ${hashed.error.error.message}`, 'input');
   }
+  const { rewritten: changed, hashedNames, keptUnhashed, alreadyHashed } = hashed.value;
   if (options.json) {
     printJson(io, { file, rewritten: changed, hashedNames, keptUnhashed, alreadyHashed });
   } else {
@@ -157,40 +156,23 @@ function refuseInvalid(
   );
 }
 
-/**
- * Reads a regular file (not a FIFO or device) of at most `maxBytes`, checked before reading.
- * A file psm will rewrite must not be a symlink: renaming over it would replace the link.
- */
-async function readRegularFile(
-  path: string,
-  maxBytes: number,
-  followSymlinks: boolean,
-): Promise<{ data: Uint8Array; mode: number; uid: number; gid: number }> {
-  const info = await (followSymlinks ? stat(path) : lstat(path)).catch((error: NodeJS.ErrnoException) => {
-    throw new CliFailure(
-      'FILE_UNREADABLE',
-      `cannot read ${path}: ${error.code ?? error.message}`,
-      'unreadable',
-    );
-  });
-  if (info.isSymbolicLink())
-    throw new CliFailure('REFUSED_SYMLINK', `${path} is a symbolic link; give the real file`, 'refused');
-  if (!info.isFile()) throw new CliFailure('NOT_A_FILE', `${path} is not a regular file`, 'refused');
-  if (info.size > maxBytes)
-    throw new CliFailure('FILE_TOO_LARGE', `${path} is larger than ${maxBytes} bytes`, 'input');
-  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-    throw new CliFailure(
-      'FILE_UNREADABLE',
-      `cannot read ${path}: ${error.code ?? error.message}`,
-      'unreadable',
-    );
-  });
-  try {
-    const data = new Uint8Array(await handle.readFile());
-    if (data.length > maxBytes)
-      throw new CliFailure('FILE_TOO_LARGE', `${path} is larger than ${maxBytes} bytes`, 'input');
-    return { data, mode: info.mode & 0o7777, uid: info.uid, gid: info.gid };
-  } finally {
-    await handle.close();
+/** A file that cannot be read, as the CLI reports it (the codes and messages psm has always used). */
+function readFailure(path: string, error: ReadError): CliFailure {
+  switch (error.code) {
+    case 'NOT_FOUND':
+    case 'UNREADABLE':
+      return new CliFailure(
+        'FILE_UNREADABLE',
+        `cannot read ${path}: ${error.errno ?? error.message}`,
+        'unreadable',
+      );
+    case 'SYMLINK':
+      return new CliFailure('REFUSED_SYMLINK', error.message, 'refused');
+    case 'NOT_REGULAR':
+      return new CliFailure('NOT_A_FILE', error.message, 'refused');
+    case 'TOO_LARGE':
+      return new CliFailure('FILE_TOO_LARGE', error.message, 'input');
+    default:
+      return assertNever(error.code);
   }
 }

@@ -2,7 +2,7 @@ import { constants, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { errnoOf } from './errno.js';
-import { err, ok, type CodedError, type Result } from './result.js';
+import { err, ok, type CodedError, type Err, type Result } from './result.js';
 
 /**
  * psm's one way to read input whole: bounded (the limit is checked before allocating, and again
@@ -90,10 +90,29 @@ export async function readRegularFile(
   limit: number,
   options: OpenOptions = {},
 ): Promise<Result<Uint8Array, ReadError>> {
+  const read = await readRegularFileWithInfo(path, limit, { ...options, wipe: true });
+  return read.ok ? ok(read.value.data) : read;
+}
+
+export interface ReadFileOptions extends OpenOptions {
+  /**
+   * Zero the read buffer and return a copy of the bytes (for secrets and settings: no second
+   * copy is left behind). Without it, large non-secret files are returned without a copy.
+   */
+  readonly wipe?: boolean;
+}
+
+/** readRegularFile, with the file's stat (mode and owner, for a file psm rewrites in place). */
+export async function readRegularFileWithInfo(
+  path: string,
+  limit: number,
+  options: ReadFileOptions = {},
+): Promise<Result<{ data: Uint8Array; info: Stats }, ReadError>> {
   const opened = await openRegularFile(path, options);
   if (!opened.ok) return opened;
   const { handle, info } = opened.value;
-  const tooLarge = (): Result<Uint8Array, ReadError> =>
+  const wipe = options.wipe === true;
+  const tooLarge = (): Err<ReadError> =>
     err({ code: 'TOO_LARGE', message: `${path} is larger than ${limit} bytes`, file: path });
   try {
     if (info.size > limit) return tooLarge();
@@ -102,7 +121,7 @@ export async function readRegularFile(
     let length = 0;
     for (;;) {
       if (length === buffer.length) {
-        buffer.fill(0);
+        if (wipe) buffer.fill(0);
         if (length > limit) return tooLarge();
         return err({ code: 'UNREADABLE', message: `${path} changed size while being read`, file: path });
       }
@@ -111,12 +130,13 @@ export async function readRegularFile(
       length += bytesRead;
     }
     if (length > limit) {
-      buffer.fill(0);
+      if (wipe) buffer.fill(0);
       return tooLarge();
     }
-    const out = buffer.slice(0, length);
+    if (!wipe) return ok({ data: buffer.subarray(0, length), info });
+    const data = buffer.slice(0, length);
     buffer.fill(0);
-    return ok(out);
+    return ok({ data, info });
   } catch (error) {
     return err({
       code: 'UNREADABLE',
