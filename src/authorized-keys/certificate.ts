@@ -1,7 +1,7 @@
-import { err, ok, type Result } from '../common/result.js';
+import { codedError, err, ok, type Result } from '../common/result.js';
 import { parseKeyBody, type KeyMaterial } from './key-body.js';
 import { blobKeyType, type KeyAlgorithm, type PlainKeyTypeName } from './key-types.js';
-import { keyError, type PublicKeyError } from './public-key-errors.js';
+import type { PublicKeyError } from './public-key-errors.js';
 import { verifySshSignature } from './signature.js';
 import { SshReader } from './ssh-reader.js';
 
@@ -32,7 +32,7 @@ export interface ParsedCertificate {
   readonly details: CertificateDetails;
 }
 
-const bad = (what: string): PublicKeyError => keyError('MALFORMED_CERTIFICATE', `certificate: ${what}`);
+const bad = (what: string): PublicKeyError => codedError('MALFORMED_CERTIFICATE', `certificate: ${what}`);
 
 /**
  * Parses a certificate body (everything after its type string) like sshd's cert_parse, including
@@ -74,9 +74,10 @@ export function parseCertificate(
     signature === null
   )
     return err(bad('a field is truncated or holds a NUL'));
-  if (reader.remaining !== 0) return err(keyError('TRAILING_DATA', 'certificate: bytes after the signature'));
+  if (reader.remaining !== 0)
+    return err(codedError('TRAILING_DATA', 'certificate: bytes after the signature'));
   if (type !== CERT_TYPE_USER && type !== CERT_TYPE_HOST)
-    return err(keyError('UNKNOWN_CERT_TYPE', `certificate: type ${type} is neither user (1) nor host (2)`));
+    return err(codedError('UNKNOWN_CERT_TYPE', `certificate: type ${type} is neither user (1) nor host (2)`));
   const principals = readPrincipals(principalsBlob);
   if (!principals.ok) return principals;
   const criticalNames = readOptionNames(critical, 'critical options');
@@ -111,7 +112,9 @@ function readPrincipals(blob: Uint8Array): Result<string[], PublicKeyError> {
   const principals: string[] = [];
   while (reader.remaining > 0) {
     if (principals.length >= CERT_MAX_PRINCIPALS)
-      return err(keyError('TOO_MANY_PRINCIPALS', `certificate: more than ${CERT_MAX_PRINCIPALS} principals`));
+      return err(
+        codedError('TOO_MANY_PRINCIPALS', `certificate: more than ${CERT_MAX_PRINCIPALS} principals`),
+      );
     const principal = reader.cstring();
     if (principal === null) return err(bad('a principal is truncated or holds a NUL'));
     principals.push(principal);
@@ -139,15 +142,15 @@ function parseSignatureKey(
   const info = blobKeyType(typeName);
   if (info === undefined)
     return err(
-      keyError(
+      codedError(
         'UNSUPPORTED_SIGNATURE',
         `certificate: CA key type ${JSON.stringify(typeName.slice(0, 64))} is not supported`,
       ),
     );
   if (info.certificate)
-    return err(keyError('INVALID_CA_KEY', 'certificate: the CA key is itself a certificate'));
+    return err(codedError('INVALID_CA_KEY', 'certificate: the CA key is itself a certificate'));
   const body = parseKeyBody(reader, info.algorithm);
-  if (!body.ok) return err(keyError('INVALID_CA_KEY', `certificate: CA key: ${body.error.message}`));
-  if (reader.remaining !== 0) return err(keyError('INVALID_CA_KEY', 'certificate: bytes after the CA key'));
+  if (!body.ok) return err(codedError('INVALID_CA_KEY', `certificate: CA key: ${body.error.message}`));
+  if (reader.remaining !== 0) return err(codedError('INVALID_CA_KEY', 'certificate: bytes after the CA key'));
   return ok({ type: info.plain, material: body.value.material });
 }

@@ -39,14 +39,6 @@ export type AuthorizedKeysErrorCode =
 
 export type AuthorizedKeysError = CodedError<AuthorizedKeysErrorCode>;
 
-export function akError(
-  code: AuthorizedKeysErrorCode,
-  message: string,
-  column?: number,
-): AuthorizedKeysError {
-  return column === undefined ? { code, message } : { code, message, column };
-}
-
 /**
  * The category of each code. Every one is `input`: a line or a value handed to the serializer that
  * psm will not accept; the key-field codes take theirs from publicKeyErrorCategory.

@@ -1,7 +1,7 @@
-import { assertNever, err, ok, type Result } from '../common/result.js';
+import { assertNever, codedError, err, ok, type Result } from '../common/result.js';
 import { isValidPublicPoint } from './ec-point.js';
 import type { KeyAlgorithm } from './key-types.js';
-import { keyError, type PublicKeyError } from './public-key-errors.js';
+import type { PublicKeyError } from './public-key-errors.js';
 import type { SshReader } from './ssh-reader.js';
 
 /** sshd's SSH_RSA_MINIMUM_MODULUS_SIZE / SSH_RSA_MAXIMUM_MODULUS_SIZE (sshkey_check_rsa_length). */
@@ -33,7 +33,7 @@ export interface ParsedBody {
   readonly bits: number;
 }
 
-const malformed = (what: string): PublicKeyError => keyError('MALFORMED_KEY_BLOB', `key blob: ${what}`);
+const malformed = (what: string): PublicKeyError => codedError('MALFORMED_KEY_BLOB', `key blob: ${what}`);
 
 /**
  * Reads a canonical, non-negative mpint and returns its magnitude without the sign byte.
@@ -43,13 +43,13 @@ export function readMpint(reader: SshReader, what: string): Result<Uint8Array, P
   const raw = reader.string();
   if (raw === null) return err(malformed(`${what} is truncated`));
   if (raw.length > MAX_MPINT_BYTES)
-    return err(keyError('BAD_KEY_LENGTH', `${what} is longer than ${MAX_MPINT_BYTES} bytes`));
+    return err(codedError('BAD_KEY_LENGTH', `${what} is longer than ${MAX_MPINT_BYTES} bytes`));
   if (raw.length === 0) return ok(raw);
   const first = raw[0]!;
-  if ((first & 0x80) !== 0) return err(keyError('NON_CANONICAL_MPINT', `${what} is negative`));
+  if ((first & 0x80) !== 0) return err(codedError('NON_CANONICAL_MPINT', `${what} is negative`));
   if (first === 0) {
     if (raw.length === 1 || (raw[1]! & 0x80) === 0)
-      return err(keyError('NON_CANONICAL_MPINT', `${what} has a redundant leading zero byte`));
+      return err(codedError('NON_CANONICAL_MPINT', `${what} has a redundant leading zero byte`));
     return ok(raw.subarray(1));
   }
   return ok(raw);
@@ -81,7 +81,7 @@ export function parseKeyBody(reader: SshReader, algorithm: KeyAlgorithm): Result
         const curve = reader.cstring();
         if (curve === null) return err(malformed('ECDSA curve name is truncated'));
         return err(
-          keyError(
+          codedError(
             'EC_CURVE_MISMATCH',
             `blob curve "${curve}" does not match the key type's ${algorithm.curve}`,
           ),
@@ -91,7 +91,7 @@ export function parseKeyBody(reader: SshReader, algorithm: KeyAlgorithm): Result
       if (point === null) return err(malformed('ECDSA public point is truncated'));
       if (!isValidPublicPoint(algorithm.curve, point))
         return err(
-          keyError(
+          codedError(
             'INVALID_EC_POINT',
             `ECDSA public point is not a valid uncompressed ${algorithm.curve} point`,
           ),
@@ -111,7 +111,7 @@ export function parseKeyBody(reader: SshReader, algorithm: KeyAlgorithm): Result
       const bits = bitLengthOf(n.value);
       if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS)
         return err(
-          keyError(
+          codedError(
             'BAD_KEY_LENGTH',
             `RSA modulus is ${bits} bits; sshd accepts ${RSA_MIN_BITS}-${RSA_MAX_BITS}`,
           ),

@@ -1,5 +1,5 @@
 import type { ErrorCategory } from '../common/error-category.js';
-import { assertNever, err, type CodedError, type Err } from '../common/result.js';
+import { assertNever, type CodedError } from '../common/result.js';
 
 /**
  * Every way a known_hosts line, a host lookup or a hashing run can be refused. One union for the
@@ -57,15 +57,6 @@ export const MAX_HOST_PATTERNS = 4096;
 
 /** Largest known_hosts file the CLI reads (checked with stat before reading). */
 export const MAX_KNOWN_HOSTS_FILE_BYTES = 256 * 1024 * 1024;
-
-/** `column` is 0-based here and stored 1-based, as CodedError documents. */
-export function knownHostsError(
-  code: KnownHostsErrorCode,
-  message: string,
-  column?: number,
-): Err<KnownHostsError> {
-  return err(column === undefined ? { code, message } : { code, message, column: column + 1 });
-}
 
 /**
  * The category of each code: a lookup host comes from the caller (`usage`); everything else is a

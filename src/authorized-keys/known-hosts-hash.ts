@@ -4,8 +4,8 @@
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeCanonicalBase64 } from '../common/base64.js';
-import { ok, type Result } from '../common/result.js';
-import { knownHostsError, type KnownHostsError } from './known-hosts-errors.js';
+import { codedError, err, ok, type Err, type Result } from '../common/result.js';
+import type { KnownHostsError } from './known-hosts-errors.js';
 
 export const HASH_MAGIC = '|1|';
 /** SHA_DIGEST_LENGTH: both the salt and the HMAC are 20 bytes. */
@@ -56,8 +56,8 @@ export function parseHashedHost(field: string, start = 0): Result<HashedHost, Kn
   return ok({ salt, hash: mac });
 }
 
-function badHashedHost(why: string, start: number): ReturnType<typeof knownHostsError> {
-  return knownHostsError('BAD_HASHED_HOST', `hashed host ${why} (want |1|<salt>|<hash>)`, start);
+function badHashedHost(why: string, start: number): Err<KnownHostsError> {
+  return err(codedError('BAD_HASHED_HOST', `hashed host ${why} (want |1|<salt>|<hash>)`, start + 1));
 }
 
 export function serializeHashedHost(hashed: HashedHost): string {

@@ -3,8 +3,8 @@
  * `[@cert-authority|@revoked] hosts keytype base64 [comment]`, blank lines and `#` comments.
  * psm is stricter than ssh where ssh would silently never match (see docs/known-hosts.md).
  */
-import { ok, type Result } from '../common/result.js';
-import { knownHostsError, type KnownHostsError } from './known-hosts-errors.js';
+import { codedError, err, ok, type Result } from '../common/result.js';
+import type { KnownHostsError } from './known-hosts-errors.js';
 import { parseHashedHost, serializeHashedHost, type HashedHost } from './known-hosts-hash.js';
 import { parseHostPatterns, serializeHostPatterns, type HostPattern } from './known-hosts-pattern.js';
 import { readKeyField, type PublicKey } from './public-key.js';
@@ -47,10 +47,12 @@ export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownH
   if (control >= 0) {
     const code = text.charCodeAt(control);
     const hint = code === 0x0d ? ' (Windows line ending?)' : '';
-    return knownHostsError(
-      'CONTROL_CHARACTER',
-      `control character U+${code.toString(16).padStart(4, '0')} in the line${hint}`,
-      control,
+    return err(
+      codedError(
+        'CONTROL_CHARACTER',
+        `control character U+${code.toString(16).padStart(4, '0')} in the line${hint}`,
+        control + 1,
+      ),
     );
   }
   let pos = skipBlanks(text, 0);
@@ -64,16 +66,16 @@ export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownH
   const hostsStart = pos;
   pos = tokenEnd(text, pos);
   if (pos === text.length)
-    return knownHostsError('MISSING_KEY', 'line ends after the host field', hostsStart);
+    return err(codedError('MISSING_KEY', 'line ends after the host field', hostsStart + 1));
   const hosts = parseHostField(text.slice(hostsStart, pos), hostsStart);
   if (!hosts.ok) return hosts;
 
   pos = skipBlanks(text, pos);
   if (pos === text.length || text[pos] === '#')
-    return knownHostsError('MISSING_KEY', 'no key after the host field', pos);
+    return err(codedError('MISSING_KEY', 'no key after the host field', pos + 1));
   const keyField = readKeyField(text, pos);
   if (!keyField.ok)
-    return knownHostsError('BAD_KEY', `${keyField.error.code}: ${keyField.error.message}`, pos);
+    return err(codedError('BAD_KEY', `${keyField.error.code}: ${keyField.error.message}`, pos + 1));
   const commentStart = keyField.value.end;
   const comment = commentStart < text.length ? text.slice(commentStart) : null;
   return ok({
@@ -97,14 +99,14 @@ function readMarker(
   let pos = start;
   let marker: KnownHostsMarker | null = null;
   while (text[pos] === '@') {
-    if (marker !== null) return knownHostsError('BAD_MARKER', 'only one marker is allowed', pos);
+    if (marker !== null) return err(codedError('BAD_MARKER', 'only one marker is allowed', pos + 1));
     let end = text.indexOf(' ', pos);
     if (end < 0) end = text.indexOf('\t', pos);
-    if (end < 0) return knownHostsError('BAD_MARKER', 'marker without a host field after it', pos);
+    if (end < 0) return err(codedError('BAD_MARKER', 'marker without a host field after it', pos + 1));
     const word = text.slice(pos, end);
     const known = MARKERS[word];
     if (known === undefined)
-      return knownHostsError('BAD_MARKER', 'unknown marker (want @cert-authority or @revoked)', pos);
+      return err(codedError('BAD_MARKER', 'unknown marker (want @cert-authority or @revoked)', pos + 1));
     marker = known;
     pos = skipBlanks(text, end);
   }
@@ -132,9 +134,9 @@ export function serializeKnownHostsLine(line: KnownHostsLine): Result<string, Kn
   const text = line.kind === 'entry' ? renderEntry(line) : line.text;
   const back = parseKnownHostsLine(text);
   if (!back.ok)
-    return knownHostsError('UNREPRESENTABLE', `cannot be written as one line: ${back.error.message}`);
+    return err(codedError('UNREPRESENTABLE', `cannot be written as one line: ${back.error.message}`));
   if (!sameLine(line, back.value))
-    return knownHostsError('UNREPRESENTABLE', 'cannot be written as one line that reads back the same');
+    return err(codedError('UNREPRESENTABLE', 'cannot be written as one line that reads back the same'));
   return ok(text);
 }
 

@@ -2,13 +2,8 @@
  * Host patterns of a known_hosts line (`host1,!host2,*.example.org,[10.0.0.?]:2222`) and how
  * OpenSSH matches a host name against them (match.c match_pattern_list / match_hostname).
  */
-import { ok, type Result } from '../common/result.js';
-import {
-  knownHostsError,
-  MAX_HOST_PATTERN_LENGTH,
-  MAX_HOST_PATTERNS,
-  type KnownHostsError,
-} from './known-hosts-errors.js';
+import { codedError, err, ok, type Result } from '../common/result.js';
+import { MAX_HOST_PATTERN_LENGTH, MAX_HOST_PATTERNS, type KnownHostsError } from './known-hosts-errors.js';
 
 export interface HostPattern {
   /** A leading `!`: a match of this pattern rejects the whole line for that host. */
@@ -32,10 +27,12 @@ export const DEFAULT_SSH_PORT = 22;
 export function parseHostPatterns(field: string, start = 0): Result<HostPattern[], KnownHostsError> {
   const items = field.split(',');
   if (items.length > MAX_HOST_PATTERNS)
-    return knownHostsError(
-      'TOO_MANY_HOST_PATTERNS',
-      `more than ${MAX_HOST_PATTERNS} host patterns on one line`,
-      start,
+    return err(
+      codedError(
+        'TOO_MANY_HOST_PATTERNS',
+        `more than ${MAX_HOST_PATTERNS} host patterns on one line`,
+        start + 1,
+      ),
     );
   const patterns: HostPattern[] = [];
   let offset = start;
@@ -52,29 +49,31 @@ function checkPattern(item: string, column: number): Result<HostPattern, KnownHo
   const negated = item.startsWith('!');
   const body = negated ? item.slice(1) : item;
   if (body.length === 0)
-    return knownHostsError('EMPTY_HOST_PATTERN', 'empty host pattern in the host list', column);
+    return err(codedError('EMPTY_HOST_PATTERN', 'empty host pattern in the host list', column + 1));
   if (body.length > MAX_HOST_PATTERN_LENGTH)
-    return knownHostsError(
-      'HOST_PATTERN_TOO_LONG',
-      `host pattern longer than ${MAX_HOST_PATTERN_LENGTH} characters`,
-      column,
+    return err(
+      codedError(
+        'HOST_PATTERN_TOO_LONG',
+        `host pattern longer than ${MAX_HOST_PATTERN_LENGTH} characters`,
+        column + 1,
+      ),
     );
   if (!PATTERN_BODY.test(body))
-    return knownHostsError(
-      'BAD_HOST_PATTERN',
-      'host pattern has a character other than letters, digits and . - _ : % * ? [ ]',
-      column,
+    return err(
+      codedError(
+        'BAD_HOST_PATTERN',
+        'host pattern has a character other than letters, digits and . - _ : % * ? [ ]',
+        column + 1,
+      ),
     );
   if (body.includes('[') || body.includes(']')) {
     const bracketed = BRACKETED.exec(body);
     if (bracketed === null)
-      return knownHostsError('BAD_HOST_PATTERN', 'brackets must have the form [host]:port', column);
+      return err(codedError('BAD_HOST_PATTERN', 'brackets must have the form [host]:port', column + 1));
     const port = bracketed[2] ?? '';
     if (!/[*?]/.test(port) && parsePort(port) === null)
-      return knownHostsError(
-        'BAD_PORT',
-        `port "${port}" is not 1-65535 written without leading zeros`,
-        column,
+      return err(
+        codedError('BAD_PORT', `port "${port}" is not 1-65535 written without leading zeros`, column + 1),
       );
   }
   return ok({ negated, pattern: body });
@@ -102,12 +101,14 @@ export function asciiLower(text: string): string {
  */
 export function lookupName(host: string, port: number = DEFAULT_SSH_PORT): Result<string, KnownHostsError> {
   if (host.length === 0 || host.length > MAX_HOST_PATTERN_LENGTH - 8 || !LOOKUP_HOST.test(host))
-    return knownHostsError(
-      'BAD_LOOKUP_HOST',
-      'host must be 1 or more letters, digits and . - _ : % (no wildcards, brackets or blanks)',
+    return err(
+      codedError(
+        'BAD_LOOKUP_HOST',
+        'host must be 1 or more letters, digits and . - _ : % (no wildcards, brackets or blanks)',
+      ),
     );
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    return knownHostsError('BAD_PORT', `port ${port} is not 1-65535`);
+    return err(codedError('BAD_PORT', `port ${port} is not 1-65535`));
   const name = asciiLower(host);
   return ok(port === DEFAULT_SSH_PORT ? name : `[${name}]:${port}`);
 }
@@ -175,7 +176,7 @@ export function parseLookupTarget(text: string): Result<{ host: string; port: nu
     [host = '', portText = ''] = text.split(':');
   }
   const port = portText === null ? DEFAULT_SSH_PORT : parsePort(portText);
-  if (port === null) return knownHostsError('BAD_PORT', `port "${portText}" is not 1-65535`);
+  if (port === null) return err(codedError('BAD_PORT', `port "${portText}" is not 1-65535`));
   const name = lookupName(host, port);
   return name.ok ? ok({ host: asciiLower(host), port }) : name;
 }

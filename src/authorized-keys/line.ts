@@ -1,6 +1,6 @@
 import { ByteLines, type RawLine } from '../common/byte-lines.js';
-import { err, ok, type Result } from '../common/result.js';
-import { akError, type AuthorizedKeysError } from './errors.js';
+import { codedError, err, ok, type Result } from '../common/result.js';
+import type { AuthorizedKeysError } from './errors.js';
 import { textKeyType } from './key-types.js';
 import { DEFAULT_KEY_OPTIONS, parseOptionsAt, type KeyOptions } from './options.js';
 import { readKeyField, readTypedKeyField, type PublicKey } from './public-key.js';
@@ -25,13 +25,17 @@ export type AuthorizedKeysEntry =
 /** Characters psm refuses anywhere in a line (stricter than sshd; see docs/authorized-keys.md). */
 function checkCharacters(line: string): AuthorizedKeysError | null {
   if (line.length > MAX_LINE_LENGTH)
-    return akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1);
+    return codedError(
+      'LINE_TOO_LONG',
+      `line is longer than ${MAX_LINE_LENGTH} characters`,
+      MAX_LINE_LENGTH + 1,
+    );
   const nul = line.indexOf('\0');
-  if (nul !== -1) return akError('NUL_IN_LINE', 'line contains a NUL byte', nul + 1);
+  if (nul !== -1) return codedError('NUL_IN_LINE', 'line contains a NUL byte', nul + 1);
   const cr = line.indexOf('\r');
-  if (cr !== -1) return akError('LINE_BREAK_IN_LINE', 'line contains a carriage return', cr + 1);
+  if (cr !== -1) return codedError('LINE_BREAK_IN_LINE', 'line contains a carriage return', cr + 1);
   const lf = line.indexOf('\n');
-  if (lf !== -1) return akError('LINE_BREAK_IN_LINE', 'line contains a line feed', lf + 1);
+  if (lf !== -1) return codedError('LINE_BREAK_IN_LINE', 'line contains a line feed', lf + 1);
   return null;
 }
 
@@ -83,7 +87,7 @@ export function parseAuthorizedKeysLine(raw: string): Result<AuthorizedKeysEntry
   const fieldEnd = optionsFieldEnd(line, start);
   if (fieldEnd === null)
     return err(
-      akError('UNTERMINATED_QUOTE', 'the options field has an unterminated double quote', start + 1),
+      codedError('UNTERMINATED_QUOTE', 'the options field has an unterminated double quote', start + 1),
     );
   const key = keyAfterOptions(line, fieldEnd);
   return key.ok ? options : key;
@@ -95,7 +99,7 @@ function keyAfterOptions(
 ): Result<{ key: PublicKey; end: number }, AuthorizedKeysError> {
   const keyStart = skipBlanks(line, fieldEnd);
   if (keyStart === line.length)
-    return err(akError('MISSING_KEY', 'no key after the options field', fieldEnd + 1));
+    return err(codedError('MISSING_KEY', 'no key after the options field', fieldEnd + 1));
   return readKeyField(line, keyStart);
 }
 
@@ -163,8 +167,12 @@ export class AuthorizedKeysReader {
     if (typeof raw === 'string') return row(raw, this.#number);
     const error =
       raw.kind === 'too-long'
-        ? akError('LINE_TOO_LONG', `line is longer than ${MAX_LINE_LENGTH} characters`, MAX_LINE_LENGTH + 1)
-        : akError('INVALID_UTF8', 'line is not valid UTF-8', firstInvalidUtf8(raw.bytes) + 1);
+        ? codedError(
+            'LINE_TOO_LONG',
+            `line is longer than ${MAX_LINE_LENGTH} characters`,
+            MAX_LINE_LENGTH + 1,
+          )
+        : codedError('INVALID_UTF8', 'line is not valid UTF-8', firstInvalidUtf8(raw.bytes) + 1);
     return row(error, this.#number);
   }
 }

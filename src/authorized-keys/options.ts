@@ -1,5 +1,5 @@
-import { err, ok, type Result } from '../common/result.js';
-import { akError, type AuthorizedKeysError, type AuthorizedKeysErrorCode } from './errors.js';
+import { codedError, err, ok, type Result } from '../common/result.js';
+import type { AuthorizedKeysError, AuthorizedKeysErrorCode } from './errors.js';
 import { checkPermit, isValidEnvName, isValidExpiryTime, parseTunnel } from './option-values.js';
 import { isBlank } from './tokens.js';
 import { appended, defaultOptionsBuilder, type KeyOptions, type OptionsBuilder } from './key-options.js';
@@ -118,7 +118,7 @@ function applyFlag(options: OptionsBuilder, flag: Flag, value: boolean): void {
  */
 function dequote(text: string, at: number): Result<{ value: string; end: number }, AuthorizedKeysError> {
   if (text.charCodeAt(at) !== 34)
-    return err(akError('MISSING_START_QUOTE', 'option value must start with "', at + 1));
+    return err(codedError('MISSING_START_QUOTE', 'option value must start with "', at + 1));
   let value = '';
   let runStart = at + 1;
   for (let quote = text.indexOf('"', runStart); quote !== -1; quote = text.indexOf('"', quote + 1)) {
@@ -129,7 +129,7 @@ function dequote(text: string, at: number): Result<{ value: string; end: number 
     }
     return ok({ value: value + text.slice(runStart, quote), end: quote + 1 });
   }
-  return err(akError('MISSING_END_QUOTE', 'option value has no closing "', at + 1));
+  return err(codedError('MISSING_END_QUOTE', 'option value has no closing "', at + 1));
 }
 
 type Failure = { code: AuthorizedKeysErrorCode; message: string };
@@ -227,18 +227,19 @@ export function parseOptionsAt(
       }
       if (text.charCodeAt(nameStart + name.length) !== 61) continue; // "=" must follow at once
       const refused = precheck(options, candidate.name);
-      if (refused !== null) return err(akError(refused.code, refused.message, itemStart + 1));
+      if (refused !== null) return err(codedError(refused.code, refused.message, itemStart + 1));
       const quoted = dequote(text, nameStart + name.length + 1);
       if (!quoted.ok) return quoted;
       const failure = applyValued(options, candidate.name, quoted.value.value);
-      if (failure !== null) return err(akError(failure.code, failure.message, itemStart + 1));
+      if (failure !== null) return err(codedError(failure.code, failure.message, itemStart + 1));
       i = quoted.value.end;
       break;
     }
     if (i >= text.length || isBlank(text.charCodeAt(i))) break;
-    if (text.charCodeAt(i) !== 44) return err(akError('UNKNOWN_OPTION', 'unknown key option', itemStart + 1));
+    if (text.charCodeAt(i) !== 44)
+      return err(codedError('UNKNOWN_OPTION', 'unknown key option', itemStart + 1));
     i++;
-    if (i >= text.length) return err(akError('UNEXPECTED_END_OF_OPTIONS', 'unexpected end-of-options', i));
+    if (i >= text.length) return err(codedError('UNEXPECTED_END_OF_OPTIONS', 'unexpected end-of-options', i));
   }
   return ok({ options, end: i });
 }
@@ -248,6 +249,6 @@ export function parseKeyOptions(text: string): Result<KeyOptions, AuthorizedKeys
   const parsed = parseOptionsAt(text, 0);
   if (!parsed.ok) return parsed;
   if (parsed.value.end !== text.length)
-    return err(akError('TRAILING_TEXT', 'a blank ends the options field early', parsed.value.end + 1));
+    return err(codedError('TRAILING_TEXT', 'a blank ends the options field early', parsed.value.end + 1));
   return ok(parsed.value.options);
 }

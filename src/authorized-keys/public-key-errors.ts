@@ -23,10 +23,6 @@ export type PublicKeyErrorCode =
 
 export type PublicKeyError = CodedError<PublicKeyErrorCode>;
 
-export function keyError(code: PublicKeyErrorCode, message: string, column?: number): PublicKeyError {
-  return column === undefined ? { code, message } : { code, message, column };
-}
-
 /** The category of each code: a key psm will not accept is always `input`. */
 export function publicKeyErrorCategory(code: PublicKeyErrorCode): ErrorCategory {
   switch (code) {

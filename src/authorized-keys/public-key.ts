@@ -1,10 +1,10 @@
 import { hash } from 'node:crypto';
-import { err, ok, type Result } from '../common/result.js';
+import { codedError, err, ok, type Result } from '../common/result.js';
 import { decodeCanonicalBase64 } from '../common/base64.js';
 import { parseCertificate, type CertificateDetails } from './certificate.js';
 import { parseKeyBody } from './key-body.js';
 import { blobKeyType, textKeyType, type KeyTypeInfo, type KeyTypeName } from './key-types.js';
-import { keyError, type PublicKeyError } from './public-key-errors.js';
+import type { PublicKeyError } from './public-key-errors.js';
 import { bytesEqual, latin1, SshReader } from './ssh-reader.js';
 import { skipBlanks, tokenEnd } from './tokens.js';
 
@@ -62,7 +62,7 @@ export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
 export function parsePublicKey(typeName: string, base64: string): Result<PublicKey, PublicKeyError> {
   const info = textKeyType(typeName);
   if (info === undefined)
-    return err(keyError('UNKNOWN_KEY_TYPE', `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`));
+    return err(codedError('UNKNOWN_KEY_TYPE', `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`));
   return parseTypedKey(info, typeName, base64);
 }
 
@@ -73,20 +73,21 @@ function parseTypedKey(
   base64: string,
 ): Result<PublicKey, PublicKeyError> {
   if (base64.length === 0)
-    return err(keyError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
+    return err(codedError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
   if (base64.length > MAX_KEY_BASE64_CHARS)
-    return err(keyError('KEY_DATA_TOO_LONG', `key data is longer than ${MAX_KEY_BASE64_CHARS} characters`));
+    return err(codedError('KEY_DATA_TOO_LONG', `key data is longer than ${MAX_KEY_BASE64_CHARS} characters`));
   const blob = decodeCanonicalBase64(base64);
-  if (blob === null) return err(keyError('BAD_BASE64', 'key data is not canonical padded base64'));
+  if (blob === null) return err(codedError('BAD_BASE64', 'key data is not canonical padded base64'));
   const reader = new SshReader(blob);
   // sshd compares resolved types, so aliases and (inside blobs) short names are the same type.
   const exactInner = reader.skipStringEqual(info.name);
   if (!exactInner) {
     const inner = reader.string();
-    if (inner === null) return err(keyError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
+    if (inner === null)
+      return err(codedError('MALFORMED_KEY_BLOB', 'key blob: the type string is truncated'));
     if (blobKeyType(latin1(inner))?.name !== info.name) {
       const innerName = JSON.stringify(latin1(inner).slice(0, 64));
-      return err(keyError('KEY_TYPE_MISMATCH', `key blob holds a ${innerName} key, not ${typeName}`));
+      return err(codedError('KEY_TYPE_MISMATCH', `key blob holds a ${innerName} key, not ${typeName}`));
     }
   }
   const bodyStart = reader.position;
@@ -104,7 +105,7 @@ function parseTypedKey(
   } else {
     const parsed = parseKeyBody(reader, info.algorithm);
     if (!parsed.ok) return parsed;
-    if (reader.remaining !== 0) return err(keyError('TRAILING_DATA', 'key blob: bytes after the key'));
+    if (reader.remaining !== 0) return err(codedError('TRAILING_DATA', 'key blob: bytes after the key'));
     bits = parsed.value.bits;
     // ssh-keygen and sshd fingerprint the key as they re-encode it, with its canonical type name.
     digest = exactInner ? null : sha256Base64(plainBlob(info.name, blob.subarray(bodyStart)));
@@ -165,7 +166,7 @@ export function readKeyField(
   const info = textKeyType(typeName);
   if (info === undefined)
     return err(
-      keyError(
+      codedError(
         'UNKNOWN_KEY_TYPE',
         `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`,
         typeStart + 1,
@@ -187,7 +188,7 @@ export function readTypedKeyField(
   // sshkey_read needs a blank after the type name and something after the blanks.
   const dataStart = skipBlanks(text, typeEnd);
   if (typeEnd === text.length || dataStart === text.length)
-    return err(keyError('MISSING_KEY_DATA', `${typeName} is not followed by key data`, typeEnd + 1));
+    return err(codedError('MISSING_KEY_DATA', `${typeName} is not followed by key data`, typeEnd + 1));
   const dataEnd = tokenEnd(text, dataStart);
   const parsed = parseTypedKey(info, typeName, text.slice(dataStart, dataEnd));
   if (!parsed.ok) return err({ ...parsed.error, column: dataStart + 1 });

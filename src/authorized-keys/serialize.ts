@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { err, ok, type Result } from '../common/result.js';
-import { akError, type AuthorizedKeysError } from './errors.js';
+import { codedError, err, ok, type Result } from '../common/result.js';
+import type { AuthorizedKeysError } from './errors.js';
 import { parseAuthorizedKeysLine, type AuthorizedKeysEntry } from './line.js';
 import { parseKeyOptions, VALUED_OPTION_NAMES, type KeyOptions } from './options.js';
 
@@ -28,10 +28,10 @@ const VALUED_NAMES = new Set<string>(VALUED_OPTION_NAMES);
 /** A value psm can write so that sshd's opt_dequote gives back exactly the same string. */
 function quoteValue(value: string): Result<string, AuthorizedKeysError> {
   if (/[\r\n\0]/.test(value))
-    return err(akError('UNREPRESENTABLE_VALUE', 'option values cannot hold CR, LF or NUL'));
+    return err(codedError('UNREPRESENTABLE_VALUE', 'option values cannot hold CR, LF or NUL'));
   if (value.endsWith('\\'))
     return err(
-      akError(
+      codedError(
         'UNREPRESENTABLE_VALUE',
         'an option value ending in a backslash would escape its closing quote',
       ),
@@ -45,16 +45,18 @@ export function serializeOptions(items: readonly OptionItem[]): Result<string, A
   for (const item of items) {
     if (FLAG_NAMES.has(item.name)) {
       if (item.value !== undefined)
-        return err(akError('OPTION_VALUE_MISMATCH', `"${item.name}" is a flag and takes no value`));
+        return err(codedError('OPTION_VALUE_MISMATCH', `"${item.name}" is a flag and takes no value`));
       parts.push(item.name);
     } else if (VALUED_NAMES.has(item.name)) {
       if (item.value === undefined)
-        return err(akError('OPTION_VALUE_MISMATCH', `"${item.name}" needs a value`));
+        return err(codedError('OPTION_VALUE_MISMATCH', `"${item.name}" needs a value`));
       const quoted = quoteValue(item.value);
       if (!quoted.ok) return quoted;
       parts.push(`${item.name}=${quoted.value}`);
     } else {
-      return err(akError('UNKNOWN_OPTION_NAME', `unknown option ${JSON.stringify(item.name.slice(0, 64))}`));
+      return err(
+        codedError('UNKNOWN_OPTION_NAME', `unknown option ${JSON.stringify(item.name.slice(0, 64))}`),
+      );
     }
   }
   const field = parts.join(',');
@@ -100,7 +102,7 @@ export function optionItems(options: KeyOptions): OptionItem[] {
 }
 
 function refuse(message: string): Result<string, AuthorizedKeysError> {
-  return err(akError('UNREPRESENTABLE_COMMENT', message));
+  return err(codedError('UNREPRESENTABLE_COMMENT', message));
 }
 
 /** One canonical line (no line break). Refuses any entry that would not read back identically. */
@@ -128,7 +130,7 @@ export function serializeAuthorizedKeysLine(entry: AuthorizedKeysEntry): Result<
   if (!reread.ok) return reread;
   if (!sameEntry(reread.value, entry))
     return err(
-      akError(
+      codedError(
         'UNREPRESENTABLE_OPTIONS',
         'the entry would not read back identically (e.g. duplicate environment names)',
       ),

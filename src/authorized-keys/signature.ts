@@ -1,8 +1,8 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { assertNever, err, ok, type Result } from '../common/result.js';
+import { assertNever, codedError, err, ok, type Result } from '../common/result.js';
 import { CURVES } from './ec-point.js';
 import type { KeyMaterial } from './key-body.js';
-import { keyError, type PublicKeyError } from './public-key-errors.js';
+import type { PublicKeyError } from './public-key-errors.js';
 import { SshReader } from './ssh-reader.js';
 
 /**
@@ -75,11 +75,11 @@ function check(valid: boolean): Result<void, PublicKeyError> {
 }
 
 function bad(message: string): PublicKeyError {
-  return keyError('BAD_CERT_SIGNATURE', `certificate: ${message}`);
+  return codedError('BAD_CERT_SIGNATURE', `certificate: ${message}`);
 }
 
 function unsupported(what: string): PublicKeyError {
-  return keyError('UNSUPPORTED_SIGNATURE', `certificate: unsupported ${what}`);
+  return codedError('UNSUPPORTED_SIGNATURE', `certificate: unsupported ${what}`);
 }
 
 function printable(text: string): string {

@@ -26,6 +26,14 @@ export interface CodedError<C extends string> {
   readonly file?: string;
 }
 
+/**
+ * psm's one constructor for coded errors. `column` is 1-based (the first character of a line is
+ * column 1), as CodedError documents, in every module.
+ */
+export function codedError<C extends string>(code: C, message: string, column?: number): CodedError<C> {
+  return column === undefined ? { code, message } : { code, message, column };
+}
+
 /** For exhaustive `switch` over unions: a new union member becomes a compile error here. */
 export function assertNever(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
