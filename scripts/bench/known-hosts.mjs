@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { load, pairedRuns, root } from '../bench-support/timing.mjs';
 
-const kh = await load('authorized-keys/known-hosts.js');
+const kh = await load('authorized-keys/known-hosts/index.js');
 
 function sshString(bytes) {
   const length = Buffer.alloc(4);

@@ -1,11 +1,11 @@
-export * from './public-key.js';
+export * from './keys/public-key.js';
 export {
   defaultKeyOptions,
   parseKeyOptions,
   MAX_ENVIRONMENT_ENTRIES,
   MAX_PERMIT_ENTRIES,
   type KeyOptions,
-} from './options.js';
+} from './lines/options.js';
 export {
   parseAuthorizedKeysLine,
   parseAuthorizedKeysFile,
@@ -13,7 +13,12 @@ export {
   MAX_LINE_LENGTH,
   type AuthorizedKeysEntry,
   type ParsedLine,
-} from './line.js';
-export { serializeOptions, serializeAuthorizedKeysLine, optionItems, type OptionItem } from './serialize.js';
-export type { AuthorizedKeysError, AuthorizedKeysErrorCode } from './errors.js';
-export * from './known-hosts.js';
+} from './lines/line.js';
+export {
+  serializeOptions,
+  serializeAuthorizedKeysLine,
+  optionItems,
+  type OptionItem,
+} from './lines/serialize.js';
+export type { AuthorizedKeysError, AuthorizedKeysErrorCode } from './lines/errors.js';
+export * from './known-hosts/index.js';

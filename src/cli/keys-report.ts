@@ -8,10 +8,10 @@ import type {
   KeyOptions,
   ParsedLine,
 } from '../authorized-keys/index.js';
-import { DEFAULT_KEY_OPTIONS } from '../authorized-keys/key-options.js';
-import type { KnownHostsFileLine } from '../authorized-keys/known-hosts.js';
-import { serializeHostField } from '../authorized-keys/known-hosts-line.js';
-import { permitFlags } from '../authorized-keys/serialize.js';
+import { DEFAULT_KEY_OPTIONS } from '../authorized-keys/lines/key-options.js';
+import type { KnownHostsFileLine } from '../authorized-keys/known-hosts/index.js';
+import { serializeHostField } from '../authorized-keys/known-hosts/line.js';
+import { permitFlags } from '../authorized-keys/lines/serialize.js';
 
 interface ErrorJson {
   code: string;

@@ -149,10 +149,10 @@ async function inspect(
 ): Promise<number> {
   const report = await import('./keys-report.js');
   if (format === 'known_hosts') {
-    const { KnownHostsReader } = await import('../authorized-keys/known-hosts.js');
+    const { KnownHostsReader } = await import('../authorized-keys/known-hosts/index.js');
     return writeReport(io, input, file, new KnownHostsReader(), report.KNOWN_HOSTS_REPORT, json);
   }
-  const { AuthorizedKeysReader } = await import('../authorized-keys/line.js');
+  const { AuthorizedKeysReader } = await import('../authorized-keys/lines/line.js');
   return writeReport(io, input, file, new AuthorizedKeysReader(), report.AUTHORIZED_KEYS_REPORT, json);
 }
 

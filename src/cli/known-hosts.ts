@@ -1,5 +1,5 @@
 /**
- * `psm known-hosts match|hash`: thin adapter over src/authorized-keys/known-hosts.ts. The library
+ * `psm known-hosts match|hash`: thin adapter over src/authorized-keys/known-hosts/index.ts. The library
  * is imported inside the actions so `psm` starts without loading it.
  */
 import type { Command } from 'commander';
@@ -68,14 +68,14 @@ async function runMatch(
   file: string,
   options: { key?: string; json?: boolean },
 ): Promise<void> {
-  const kh = await import('../authorized-keys/known-hosts.js');
+  const kh = await import('../authorized-keys/known-hosts/index.js');
   const parsedTarget = kh.parseLookupTarget(target);
   if (!parsedTarget.ok) throw new CliFailure(parsedTarget.error.code, parsedTarget.error.message, 'usage');
   const { host, port } = parsedTarget.value;
   const name = kh.lookupName(host, port);
   if (!name.ok) throw new CliFailure(name.error.code, name.error.message, 'usage');
   const key = options.key === undefined ? null : await readPublicKeyOption(options.key);
-  const { readKnownHostsFile } = await import('../authorized-keys/known-hosts-file.js');
+  const { readKnownHostsFile } = await import('../authorized-keys/known-hosts/on-disk.js');
   const read = await readKnownHostsFile(file);
   if (!read.ok) throw readFailure(file, read.error);
   const data = read.value;
@@ -120,7 +120,7 @@ async function runMatch(
 }
 
 async function runHash(io: CliIo, file: string, options: { json?: boolean }): Promise<void> {
-  const { hashKnownHostsFileInPlace } = await import('../authorized-keys/known-hosts-file.js');
+  const { hashKnownHostsFileInPlace } = await import('../authorized-keys/known-hosts/on-disk.js');
   const hashed = await hashKnownHostsFileInPlace(file);
   if (!hashed.ok) {
     if (hashed.error.kind === 'read') throw readFailure(file, hashed.error.error);

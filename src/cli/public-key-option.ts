@@ -1,4 +1,4 @@
-import type { PublicKey } from '../authorized-keys/public-key.js';
+import type { PublicKey } from '../authorized-keys/keys/public-key.js';
 import { CliFailure } from './failure.js';
 
 /** The key of a `--key PUBFILE` option (src/psm/public-key-file.ts), or the coded failure. */

@@ -1,4 +1,4 @@
-import { readKeyField } from '../authorized-keys/public-key.js';
+import { readKeyField } from '../authorized-keys/keys/public-key.js';
 import { ok, type Result } from '../common/result.js';
 import { jobFail, type JobMgrError } from './errors.js';
 import {

@@ -1,8 +1,11 @@
 import { readRegularFile } from '../common/bounded-read.js';
 import type { ErrorCategory } from '../common/error-category.js';
 import { assertNever, err, type CodedError, type Result } from '../common/result.js';
-import { publicKeyErrorCategory, type PublicKeyErrorCode } from '../authorized-keys/public-key-errors.js';
-import { readKeyField, type PublicKey } from '../authorized-keys/public-key.js';
+import {
+  publicKeyErrorCategory,
+  type PublicKeyErrorCode,
+} from '../authorized-keys/keys/public-key-errors.js';
+import { readKeyField, type PublicKey } from '../authorized-keys/keys/public-key.js';
 
 /**
  * A `.pub` file as a person hands it to psm (`policy render --key`, `known-hosts match --key`):

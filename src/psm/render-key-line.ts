@@ -6,7 +6,7 @@ import {
   type KeyOptions,
   type PublicKey,
 } from '../authorized-keys/index.js';
-import { parseExpiryTime } from '../authorized-keys/option-values.js';
+import { parseExpiryTime } from '../authorized-keys/lines/option-values.js';
 import { gateDigest } from './gate/generate.js';
 import { commandPathProblems, DEFAULT_GATE_DIR, isCanonicalAbsolutePath } from './policy/command-paths.js';
 import type { KeyPolicy } from './policy/types.js';

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAuthorizedKeysLine, type KeyOptions } from '../../src/authorized-keys/index.js';
-import { parseExpiryTime } from '../../src/authorized-keys/option-values.js';
+import { parseExpiryTime } from '../../src/authorized-keys/lines/option-values.js';
 import { runProgram } from '../../src/common/run-program.js';
 import { generateKeyPair, type TestKeyPair } from '../helpers/keys.js';
 import { tryPublicKeyLogin } from '../helpers/ssh-client.js';

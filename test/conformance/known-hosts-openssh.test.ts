@@ -12,7 +12,7 @@ import {
   hashKnownHostsFile,
   parseKnownHostsFile,
   type KnownHostsFileLine,
-} from '../../src/authorized-keys/known-hosts.js';
+} from '../../src/authorized-keys/known-hosts/index.js';
 import { loadKnownHostsTestKeys, testKey } from '../helpers/known-hosts-keys.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 

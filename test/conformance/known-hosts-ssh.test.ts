@@ -14,8 +14,8 @@ import {
   parseKnownHostsFile,
   type HostKeyVerdict,
   type KnownHostsFileLine,
-} from '../../src/authorized-keys/known-hosts.js';
-import { parsePublicKey, type PublicKey } from '../../src/authorized-keys/public-key.js';
+} from '../../src/authorized-keys/known-hosts/index.js';
+import { parsePublicKey, type PublicKey } from '../../src/authorized-keys/keys/public-key.js';
 import { loadKnownHostsTestKeys, testKey } from '../helpers/known-hosts-keys.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { startSshd, type TestSshd } from '../helpers/sshd.js';

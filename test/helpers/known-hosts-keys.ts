@@ -1,7 +1,7 @@
 /** The real public keys of test/vectors/known-hosts/keys.txt (made by ssh-keygen), by name. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePublicKey, type PublicKey } from '../../src/authorized-keys/public-key.js';
+import { parsePublicKey, type PublicKey } from '../../src/authorized-keys/keys/public-key.js';
 
 export const KNOWN_HOSTS_VECTOR_DIR = join(import.meta.dirname, '..', 'vectors', 'known-hosts');
 

@@ -10,9 +10,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCanonicalBase64 } from '../../src/common/base64.js';
-import { optionsFieldEnd } from '../../src/authorized-keys/line.js';
-import { isValidExpiryTime, parseExpiryTime } from '../../src/authorized-keys/option-values.js';
-import { parseOptionsAt } from '../../src/authorized-keys/options.js';
+import { optionsFieldEnd } from '../../src/authorized-keys/lines/line.js';
+import { isValidExpiryTime, parseExpiryTime } from '../../src/authorized-keys/lines/option-values.js';
+import { parseOptionsAt } from '../../src/authorized-keys/lines/options.js';
 
 const RUNS = 20_000;
 

@@ -9,7 +9,12 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CURVES, isOnCurve, isValidPublicPoint, type CurveName } from '../../src/authorized-keys/ec-point.js';
+import {
+  CURVES,
+  isOnCurve,
+  isValidPublicPoint,
+  type CurveName,
+} from '../../src/authorized-keys/keys/ec-point.js';
 
 const RUNS = 10_000;
 const POOL = 64;

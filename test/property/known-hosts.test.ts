@@ -18,7 +18,7 @@ import {
   type KnownHostsEntry,
   type KnownHostsErrorCode,
   type KnownHostsLine,
-} from '../../src/authorized-keys/known-hosts.js';
+} from '../../src/authorized-keys/known-hosts/index.js';
 import { loadKnownHostsTestKeys } from '../helpers/known-hosts-keys.js';
 
 const keys = [...loadKnownHostsTestKeys().values()].map((k) => k.key);

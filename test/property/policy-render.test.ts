@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAuthorizedKeysLine, type KeyOptions, type PublicKey } from '../../src/authorized-keys/index.js';
-import { parseExpiryTime } from '../../src/authorized-keys/option-values.js';
+import { parseExpiryTime } from '../../src/authorized-keys/lines/option-values.js';
 import { parsePolicy } from '../../src/psm/policy/index.js';
 import { NO_LISTEN_SENTINEL, renderKeyLine } from '../../src/psm/render-key-line.js';
 import {

@@ -8,7 +8,7 @@ import {
   publicKeyEquals,
   readKeyField,
   sha256Fingerprint,
-} from '../../src/authorized-keys/public-key.js';
+} from '../../src/authorized-keys/keys/public-key.js';
 import { runProgram } from '../../src/common/run-program.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -324,7 +324,7 @@ describe('security-key types (crafted blobs, as no FIDO device is attached)', ()
 
 describe('ECDSA point validation', () => {
   it('accepts points made by node:crypto on every curve and refuses them with y changed', async () => {
-    const { isValidPublicPoint } = await import('../../src/authorized-keys/ec-point.js');
+    const { isValidPublicPoint } = await import('../../src/authorized-keys/keys/ec-point.js');
     for (const [curve, name] of [
       ['P-256', 'nistp256'],
       ['P-384', 'nistp384'],

@@ -6,9 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { authorizedKeysErrorCategory } from '../../src/authorized-keys/errors.js';
-import { knownHostsErrorCategory } from '../../src/authorized-keys/known-hosts-errors.js';
-import { publicKeyErrorCategory } from '../../src/authorized-keys/public-key-errors.js';
+import { authorizedKeysErrorCategory } from '../../src/authorized-keys/lines/errors.js';
+import { knownHostsErrorCategory } from '../../src/authorized-keys/known-hosts/errors.js';
+import { publicKeyErrorCategory } from '../../src/authorized-keys/keys/public-key-errors.js';
 import { exitCodeForCategory, EXIT } from '../../src/cli/exit-codes.js';
 import {
   ERROR_CATEGORIES,
@@ -112,7 +112,7 @@ const MODULES: Record<string, Module> = {
   },
   'public-key': {
     category: publicKeyErrorCategory as (code: string) => ErrorCategory,
-    codes: () => unionCodes('src/authorized-keys/public-key-errors.ts', 'PublicKeyErrorCode'),
+    codes: () => unionCodes('src/authorized-keys/keys/public-key-errors.ts', 'PublicKeyErrorCode'),
   },
   // Its union adds three codes to PublicKeyErrorCode (listed under public-key).
   'public-key-file': {
@@ -121,11 +121,11 @@ const MODULES: Record<string, Module> = {
   },
   'known-hosts': {
     category: knownHostsErrorCategory as (code: string) => ErrorCategory,
-    codes: () => unionCodes('src/authorized-keys/known-hosts-errors.ts', 'KnownHostsErrorCode'),
+    codes: () => unionCodes('src/authorized-keys/known-hosts/errors.ts', 'KnownHostsErrorCode'),
   },
   'authorized-keys': {
     category: authorizedKeysErrorCategory as (code: string) => ErrorCategory,
-    codes: () => unionCodes('src/authorized-keys/errors.ts', 'AuthorizedKeysErrorCode'),
+    codes: () => unionCodes('src/authorized-keys/lines/errors.ts', 'AuthorizedKeysErrorCode'),
   },
 };
 

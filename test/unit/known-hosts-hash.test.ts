@@ -12,7 +12,7 @@ import {
   parseLookupTarget,
   randomSalts,
   serializeHashedHost,
-} from '../../src/authorized-keys/known-hosts.js';
+} from '../../src/authorized-keys/known-hosts/index.js';
 import { loadKnownHostsTestKeys, testKey } from '../helpers/known-hosts-keys.js';
 
 const keys = loadKnownHostsTestKeys();

@@ -6,7 +6,7 @@ import {
   MAX_KNOWN_HOSTS_LINE_BYTES,
   parseKnownHostsFile,
   type KnownHostsFileLine,
-} from '../../src/authorized-keys/known-hosts.js';
+} from '../../src/authorized-keys/known-hosts/index.js';
 import { loadKnownHostsTestKeys, testKey } from '../helpers/known-hosts-keys.js';
 
 const keys = loadKnownHostsTestKeys();

@@ -15,7 +15,7 @@ import {
   lookupName,
   parseKnownHostsFile,
   parseLookupTarget,
-} from '../../src/authorized-keys/known-hosts.js';
+} from '../../src/authorized-keys/known-hosts/index.js';
 import { KNOWN_HOSTS_VECTOR_DIR, loadKnownHostsTestKeys } from '../helpers/known-hosts-keys.js';
 
 const DIR = KNOWN_HOSTS_VECTOR_DIR;

@@ -1,3 +1,5 @@
+/** Keys and their encodings: public keys (the key field of every OpenSSH format) and private keys. */
+export * from './public-key.js';
 export {
   generateSshKeyPair,
   wipeKeyPair,

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { sha256Fingerprint } from '../public-key.js';
+import { sha256Fingerprint } from './public-key.js';
 import { derSequence } from './der-reader.js';
 import { armourOpensshKey } from './pem-armour.js';
 import { concatAndWipe, mpint, sshString, uint32 } from './ssh-wire.js';

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { parseAuthorizedKeysFile, type KeyOptions } from '../../authorized-keys/index.js';
-import { parseExpiryTime } from '../../authorized-keys/option-values.js';
+import { parseExpiryTime } from '../../authorized-keys/lines/option-values.js';
 import type { ExpectedLine } from './render-file.js';
 
 /**

@@ -2,13 +2,13 @@
  * Looking a host up in a parsed known_hosts file and judging a host key the way ssh does
  * (hostfile.c hostkeys_foreach_file + check_hostkeys_by_key_or_type + check_key_not_revoked).
  */
-import type { KnownHostsMarker, KnownHostsLine } from './known-hosts-line.js';
-import type { KnownHostsError } from './known-hosts-errors.js';
-import type { Result } from '../common/result.js';
-import { HostNameHmac } from './known-hosts-hash.js';
-import { globMatch, matchHostPatterns } from './known-hosts-pattern.js';
-import { keyTypeInfo } from './key-types.js';
-import { sha256Fingerprint, type PublicKey } from './public-key.js';
+import type { KnownHostsMarker, KnownHostsLine } from './line.js';
+import type { KnownHostsError } from './errors.js';
+import type { Result } from '../../common/result.js';
+import { HostNameHmac } from './hash.js';
+import { globMatch, matchHostPatterns } from './pattern.js';
+import { keyTypeInfo } from '../keys/key-types.js';
+import { sha256Fingerprint, type PublicKey } from '../keys/public-key.js';
 
 /** What the match functions need of a file: a line number and a parse result per line. */
 export interface NumberedKnownHostsLine {

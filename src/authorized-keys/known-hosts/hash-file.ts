@@ -4,12 +4,12 @@
  * lines with a marker, a wildcard or negation, already-hashed lines, comments and blank lines are
  * kept as they are. A file with any invalid line is refused whole, as ssh-keygen refuses it.
  */
-import { err, ok, type Result } from '../common/result.js';
-import type { KnownHostsError } from './known-hosts-errors.js';
-import { HASH_MAGIC, HostNameHmac, randomSalts, type SaltSource } from './known-hosts-hash.js';
-import type { KnownHostsEntry } from './known-hosts-line.js';
-import type { NumberedKnownHostsLine } from './known-hosts-match.js';
-import { asciiLower } from './known-hosts-pattern.js';
+import { err, ok, type Result } from '../../common/result.js';
+import type { KnownHostsError } from './errors.js';
+import { HASH_MAGIC, HostNameHmac, randomSalts, type SaltSource } from './hash.js';
+import type { KnownHostsEntry } from './line.js';
+import type { NumberedKnownHostsLine } from './match.js';
+import { asciiLower } from './pattern.js';
 
 export interface HashedKnownHostsFile {
   /** The new file's text, every line ending in `\n`. */

@@ -1,9 +1,9 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { assertNever, codedError, err, ok, type Result } from '../common/result.js';
-import { CURVES } from './ec-point.js';
-import type { KeyMaterial } from './key-body.js';
-import type { PublicKeyError } from './public-key-errors.js';
-import { SshReader } from './ssh-reader.js';
+import { assertNever, codedError, err, ok, type Result } from '../../common/result.js';
+import { CURVES } from '../keys/ec-point.js';
+import type { KeyMaterial } from '../keys/key-body.js';
+import type { PublicKeyError } from '../keys/public-key-errors.js';
+import { SshReader } from '../keys/ssh-reader.js';
 
 /**
  * Verifies an SSH signature blob (string algorithm, string signature[, sk flags and counter]) the

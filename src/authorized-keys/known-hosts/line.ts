@@ -3,12 +3,12 @@
  * `[@cert-authority|@revoked] hosts keytype base64 [comment]`, blank lines and `#` comments.
  * psm is stricter than ssh where ssh would silently never match (see docs/known-hosts.md).
  */
-import { codedError, err, ok, type Result } from '../common/result.js';
-import type { KnownHostsError } from './known-hosts-errors.js';
-import { parseHashedHost, serializeHashedHost, type HashedHost } from './known-hosts-hash.js';
-import { parseHostPatterns, serializeHostPatterns, type HostPattern } from './known-hosts-pattern.js';
-import { readKeyField, type PublicKey } from './public-key.js';
-import { skipBlanks, tokenEnd } from './tokens.js';
+import { codedError, err, ok, type Result } from '../../common/result.js';
+import type { KnownHostsError } from './errors.js';
+import { parseHashedHost, serializeHashedHost, type HashedHost } from './hash.js';
+import { parseHostPatterns, serializeHostPatterns, type HostPattern } from './pattern.js';
+import { readKeyField, type PublicKey } from '../keys/public-key.js';
+import { skipBlanks, tokenEnd } from '../keys/tokens.js';
 
 export type KnownHostsMarker = 'cert-authority' | 'revoked';
 

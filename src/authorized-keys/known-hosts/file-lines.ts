@@ -1,19 +1,11 @@
 /**
  * known_hosts files: split into lines the way OpenSSH does (on `\n` only), each line checked for
- * length and UTF-8 before it is parsed, one result per line. The rest of the known_hosts module
- * (matching, hashing) is re-exported here so callers import one path.
+ * length and UTF-8 before it is parsed, one result per line.
  */
-import { ByteLines, type RawLine } from '../common/byte-lines.js';
-import { err, ok, type Result } from '../common/result.js';
-import { MAX_KNOWN_HOSTS_LINE_BYTES, type KnownHostsError } from './known-hosts-errors.js';
-import { parseKnownHostsLine, serializeKnownHostsLine, type KnownHostsLine } from './known-hosts-line.js';
-
-export * from './known-hosts-errors.js';
-export * from './known-hosts-hash.js';
-export * from './known-hosts-pattern.js';
-export * from './known-hosts-line.js';
-export * from './known-hosts-match.js';
-export * from './known-hosts-hash-file.js';
+import { ByteLines, type RawLine } from '../../common/byte-lines.js';
+import { err, ok, type Result } from '../../common/result.js';
+import { MAX_KNOWN_HOSTS_LINE_BYTES, type KnownHostsError } from './errors.js';
+import { parseKnownHostsLine, serializeKnownHostsLine, type KnownHostsLine } from './line.js';
 
 export interface KnownHostsFileLine {
   /** 1-based line number. */

@@ -1,5 +1,5 @@
-import type { ErrorCategory } from '../common/error-category.js';
-import { assertNever, type CodedError } from '../common/result.js';
+import type { ErrorCategory } from '../../common/error-category.js';
+import { assertNever, type CodedError } from '../../common/result.js';
 
 /**
  * Every way a known_hosts line, a host lookup or a hashing run can be refused. One union for the

@@ -1,7 +1,7 @@
-import { codedError, err, ok, type Result } from '../common/result.js';
+import { codedError, err, ok, type Result } from '../../common/result.js';
 import type { AuthorizedKeysError, AuthorizedKeysErrorCode } from './errors.js';
 import { checkPermit, isValidEnvName, isValidExpiryTime, parseTunnel } from './option-values.js';
-import { isBlank } from './tokens.js';
+import { isBlank } from '../keys/tokens.js';
 import { appended, defaultOptionsBuilder, type KeyOptions, type OptionsBuilder } from './key-options.js';
 
 export {

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { codedError, err, ok, type Result } from '../common/result.js';
+import { codedError, err, ok, type Result } from '../../common/result.js';
 import type { AuthorizedKeysError } from './errors.js';
 import { parseAuthorizedKeysLine, type AuthorizedKeysEntry } from './line.js';
 import { parseKeyOptions, VALUED_OPTION_NAMES, type KeyOptions } from './options.js';

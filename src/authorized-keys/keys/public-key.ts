@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
-import { codedError, err, ok, type Result } from '../common/result.js';
-import { decodeCanonicalBase64 } from '../common/base64.js';
-import { parseCertificate, type CertificateDetails } from './certificate.js';
+import { codedError, err, ok, type Result } from '../../common/result.js';
+import { decodeCanonicalBase64 } from '../../common/base64.js';
+import { parseCertificate, type CertificateDetails } from '../certificates/certificate.js';
 import { parseKeyBody } from './key-body.js';
 import { blobKeyType, textKeyType, type KeyTypeInfo, type KeyTypeName } from './key-types.js';
 import type { PublicKeyError } from './public-key-errors.js';
@@ -10,7 +10,7 @@ import { skipBlanks, tokenEnd } from './tokens.js';
 
 export { KEY_TYPE_NAMES, isKeyTypeName, type KeyTypeName } from './key-types.js';
 export type { PublicKeyError, PublicKeyErrorCode } from './public-key-errors.js';
-export type { CertificateDetails } from './certificate.js';
+export type { CertificateDetails } from '../certificates/certificate.js';
 
 /**
  * The longest base64 key field psm reads. sshd has no limit; psm bounds it so a hostile line

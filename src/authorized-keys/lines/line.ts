@@ -1,10 +1,10 @@
-import { ByteLines, type RawLine } from '../common/byte-lines.js';
-import { codedError, err, ok, type Result } from '../common/result.js';
+import { ByteLines, type RawLine } from '../../common/byte-lines.js';
+import { codedError, err, ok, type Result } from '../../common/result.js';
 import type { AuthorizedKeysError } from './errors.js';
-import { textKeyType } from './key-types.js';
+import { textKeyType } from '../keys/key-types.js';
 import { DEFAULT_KEY_OPTIONS, parseOptionsAt, type KeyOptions } from './options.js';
-import { readKeyField, readTypedKeyField, type PublicKey } from './public-key.js';
-import { isBlank, skipBlanks, tokenEnd } from './tokens.js';
+import { readKeyField, readTypedKeyField, type PublicKey } from '../keys/public-key.js';
+import { isBlank, skipBlanks, tokenEnd } from '../keys/tokens.js';
 
 /**
  * The longest line psm reads, in characters. sshd has no limit (getline); psm bounds the work a

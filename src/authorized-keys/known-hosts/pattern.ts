@@ -2,8 +2,8 @@
  * Host patterns of a known_hosts line (`host1,!host2,*.example.org,[10.0.0.?]:2222`) and how
  * OpenSSH matches a host name against them (match.c match_pattern_list / match_hostname).
  */
-import { codedError, err, ok, type Result } from '../common/result.js';
-import { MAX_HOST_PATTERN_LENGTH, MAX_HOST_PATTERNS, type KnownHostsError } from './known-hosts-errors.js';
+import { codedError, err, ok, type Result } from '../../common/result.js';
+import { MAX_HOST_PATTERN_LENGTH, MAX_HOST_PATTERNS, type KnownHostsError } from './errors.js';
 
 export interface HostPattern {
   /** A leading `!`: a match of this pattern rejects the whole line for that host. */

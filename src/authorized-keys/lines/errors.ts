@@ -1,6 +1,6 @@
-import type { ErrorCategory } from '../common/error-category.js';
-import type { CodedError } from '../common/result.js';
-import { publicKeyErrorCategory, type PublicKeyErrorCode } from './public-key-errors.js';
+import type { ErrorCategory } from '../../common/error-category.js';
+import type { CodedError } from '../../common/result.js';
+import { publicKeyErrorCategory, type PublicKeyErrorCode } from '../keys/public-key-errors.js';
 
 /**
  * One union for the authorized_keys module: line framing, the options field (each code maps to

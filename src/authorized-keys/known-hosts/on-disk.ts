@@ -2,12 +2,12 @@
  * known_hosts files on disk: read whole (bounded, regular files only) and hashed in place like
  * `ssh-keygen -H`, with one atomic rewrite that keeps the file's mode (and, as root, its owner).
  */
-import { readRegularFileWithInfo, type ReadError } from '../common/bounded-read.js';
-import { writeFileAtomic } from '../common/atomic-write.js';
-import { err, ok, type Result } from '../common/result.js';
-import { MAX_KNOWN_HOSTS_FILE_BYTES, type KnownHostsError } from './known-hosts-errors.js';
-import { hashKnownHostsFile, type HashedKnownHostsFile } from './known-hosts-hash-file.js';
-import { knownHostsFileLines } from './known-hosts.js';
+import { readRegularFileWithInfo, type ReadError } from '../../common/bounded-read.js';
+import { writeFileAtomic } from '../../common/atomic-write.js';
+import { err, ok, type Result } from '../../common/result.js';
+import { MAX_KNOWN_HOSTS_FILE_BYTES, type KnownHostsError } from './errors.js';
+import { hashKnownHostsFile, type HashedKnownHostsFile } from './hash-file.js';
+import { knownHostsFileLines } from './file-lines.js';
 
 /** A known_hosts file's bytes, at most MAX_KNOWN_HOSTS_FILE_BYTES (symlinks followed). */
 export async function readKnownHostsFile(path: string): Promise<Result<Uint8Array, ReadError>> {

@@ -1,9 +1,9 @@
-import { codedError, err, ok, type Result } from '../common/result.js';
-import { parseKeyBody, type KeyMaterial } from './key-body.js';
-import { blobKeyType, type KeyAlgorithm, type PlainKeyTypeName } from './key-types.js';
-import type { PublicKeyError } from './public-key-errors.js';
+import { codedError, err, ok, type Result } from '../../common/result.js';
+import { parseKeyBody, type KeyMaterial } from '../keys/key-body.js';
+import { blobKeyType, type KeyAlgorithm, type PlainKeyTypeName } from '../keys/key-types.js';
+import type { PublicKeyError } from '../keys/public-key-errors.js';
 import { verifySshSignature } from './signature.js';
-import { SshReader } from './ssh-reader.js';
+import { SshReader } from '../keys/ssh-reader.js';
 
 /** sshd's SSHKEY_CERT_MAX_PRINCIPALS. */
 export const CERT_MAX_PRINCIPALS = 256;

@@ -3,9 +3,9 @@
  * writes them and match_maybe_hashed checks them. HMAC-SHA1 here is OpenSSH's format, not a choice.
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { decodeCanonicalBase64 } from '../common/base64.js';
-import { codedError, err, ok, type Err, type Result } from '../common/result.js';
-import type { KnownHostsError } from './known-hosts-errors.js';
+import { decodeCanonicalBase64 } from '../../common/base64.js';
+import { codedError, err, ok, type Err, type Result } from '../../common/result.js';
+import type { KnownHostsError } from './errors.js';
 
 export const HASH_MAGIC = '|1|';
 /** SHA_DIGEST_LENGTH: both the salt and the HMAC are 20 bytes. */

@@ -1,4 +1,4 @@
-import { assertNever, codedError, err, ok, type Result } from '../common/result.js';
+import { assertNever, codedError, err, ok, type Result } from '../../common/result.js';
 import { isValidPublicPoint } from './ec-point.js';
 import type { KeyAlgorithm } from './key-types.js';
 import type { PublicKeyError } from './public-key-errors.js';

@@ -1,5 +1,5 @@
-import type { ErrorCategory } from '../common/error-category.js';
-import { assertNever, type CodedError } from '../common/result.js';
+import type { ErrorCategory } from '../../common/error-category.js';
+import { assertNever, type CodedError } from '../../common/result.js';
 
 /** Every way a key field can be refused. One union for the public-key part of the module. */
 export type PublicKeyErrorCode =

@@ -1,0 +1,3 @@
+/** OpenSSH certificates: the certificate body and its CA signature. */
+export * from './certificate.js';
+export * from './signature.js';
