@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAuthorizedKeysLine } from '../../src/authorized-keys/index.js';
+import { expandKeys } from '../helpers/vector-keys.js';
 
 const DIR = join(import.meta.dirname, 'authorized-keys');
 
@@ -26,16 +27,6 @@ function loadKeys(): Map<string, { type: string; b64: string }> {
   return keys;
 }
 
-function expand(text: string, keys: Map<string, { type: string; b64: string }>): string {
-  return text.replace(/\$([a-z0-9]+)(\.type|\.b64)?/g, (whole, name: string, part?: string) => {
-    const key = keys.get(name);
-    if (key === undefined) return whole;
-    if (part === '.type') return key.type;
-    if (part === '.b64') return key.b64;
-    return `${key.type} ${key.b64}`;
-  });
-}
-
 function loadCases(): VectorCase[] {
   const keys = loadKeys();
   const cases: VectorCase[] = [];
@@ -56,7 +47,7 @@ function loadCases(): VectorCase[] {
       cases.push({
         file,
         name: fields.get('name')!,
-        line: expand(line, keys),
+        line: expandKeys(line, keys),
         expect: fields.get('expect')!,
         ...(fields.has('options') ? { options: JSON.parse(fields.get('options')!) } : {}),
         ...(fields.has('key') ? { key: JSON.parse(fields.get('key')!) } : {}),

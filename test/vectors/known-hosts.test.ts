@@ -1,10 +1,10 @@
 /**
- * Runs the data-driven vectors in test/vectors/known-hosts/*.vec. Each file is a header of
- * expectations, a `---` line, and a known_hosts body; `{NAME}` in the body stands for a real key
- * from keys.txt. Header lines:
- *   invalid: LINE CODE COLUMN        every invalid body line (all others must be valid)
- *   find: HOST[:PORT] -> 1,4 | none  body lines whose host field matches, in order
- *   check: HOST[:PORT] KEY -> VERDICT [LINE]
+ * Runs the data-driven vectors in test/vectors/known-hosts/*.vec (format: README.md there). Each
+ * file is a header of `expect:` lines, a `---` line, and a known_hosts body; `$NAME` stands for a
+ * real key from keys.txt, the placeholder syntax of every vector file (test/helpers/vector-keys.ts).
+ *   expect: invalid LINE CODE COLUMN        every invalid body line (all others must be valid)
+ *   expect: find HOST[:PORT] -> 1,4 | none  body lines whose host field matches, in order
+ *   expect: check HOST[:PORT] $KEY -> VERDICT [LINE]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import {
   parseLookupTarget,
 } from '../../src/authorized-keys/known-hosts/index.js';
 import { KNOWN_HOSTS_VECTOR_DIR, loadKnownHostsTestKeys } from '../helpers/known-hosts-keys.js';
+import { expandKeys } from '../helpers/vector-keys.js';
 
 const DIR = KNOWN_HOSTS_VECTOR_DIR;
 const loadTestKeys = loadKnownHostsTestKeys;
@@ -36,15 +37,15 @@ function loadVectors(): Vector[] {
       const text = readFileSync(join(DIR, file), 'utf8');
       const split = text.indexOf('\n---\n');
       if (split < 0) throw new Error(`${file}: no --- line`);
-      const body = text.slice(split + 5).replace(/\{([A-Z0-9_]+)\}/g, (_, name: string) => {
-        const key = keys.get(name);
-        if (key === undefined) throw new Error(`${file}: unknown key {${name}}`);
-        return key.text;
-      });
+      const body = expandKeys(text.slice(split + 5), keys);
+      const unknown = /\$[A-Za-z0-9_]+/.exec(body);
+      if (unknown !== null) throw new Error(`${file}: unknown key ${unknown[0]}`);
       const header = text
         .slice(0, split)
         .split('\n')
         .filter((l) => l !== '' && !l.startsWith('#'));
+      const malformed = header.find((l) => !/^expect: (invalid|find|check) /.test(l));
+      if (malformed !== undefined) throw new Error(`${file}: not an expect: line: ${malformed}`);
       return { file, header, body };
     });
 }
@@ -61,19 +62,19 @@ describe('known_hosts vectors', () => {
   for (const vector of vectors) {
     describe(vector.file, () => {
       const lines = parseKnownHostsFile(vector.body);
-      const invalid = vector.header.filter((h) => h.startsWith('invalid: '));
+      const invalid = vector.header.filter((h) => h.startsWith('expect: invalid '));
 
       it('marks exactly the listed lines invalid, with code and column', () => {
-        const expected = invalid.map((h) => h.slice('invalid: '.length));
+        const expected = invalid.map((h) => h.slice('expect: invalid '.length));
         const actual = lines
           .filter((l) => !l.result.ok)
           .map((l) => (l.result.ok ? '' : `${l.line} ${l.result.error.code} ${l.result.error.column ?? '-'}`));
         expect(actual).toEqual(expected);
       });
 
-      for (const h of vector.header.filter((x) => x.startsWith('find: '))) {
+      for (const h of vector.header.filter((x) => x.startsWith('expect: find '))) {
         it(h, () => {
-          const [target = '', want = ''] = h.slice('find: '.length).split(' -> ');
+          const [target = '', want = ''] = h.slice('expect: find '.length).split(' -> ');
           const parsed = parseLookupTarget(target);
           expect(parsed.ok, target).toBe(true);
           if (!parsed.ok) return;
@@ -85,11 +86,12 @@ describe('known_hosts vectors', () => {
         });
       }
 
-      for (const h of vector.header.filter((x) => x.startsWith('check: '))) {
+      for (const h of vector.header.filter((x) => x.startsWith('expect: check '))) {
         it(h, () => {
-          const [left = '', want = ''] = h.slice('check: '.length).split(' -> ');
-          const [target = '', keyName = ''] = left.split(' ');
-          const presented = keys.get(keyName);
+          const [left = '', want = ''] = h.slice('expect: check '.length).split(' -> ');
+          const [target = '', keyRef = ''] = left.split(' ');
+          const keyName = keyRef.replace(/^\$/, '');
+          const presented = keyRef.startsWith('$') ? keys.get(keyName) : undefined;
           expect(presented, keyName).toBeDefined();
           const parsed = parseLookupTarget(target);
           if (!parsed.ok || presented === undefined) throw new Error(`bad vector line: ${h}`);
