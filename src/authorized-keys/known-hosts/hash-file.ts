@@ -11,15 +11,23 @@ import type { KnownHostsEntry } from './line.js';
 import type { NumberedKnownHostsLine } from './match.js';
 import { asciiLower } from './pattern.js';
 
-export interface HashedKnownHostsFile {
-  /** The new file's text, every line ending in `\n`. */
-  readonly text: string;
+export interface HashCounts {
   /** Host names that were hashed (each became one line). */
   readonly hashedNames: number;
   /** Entry lines kept unhashed because of a marker, a wildcard or negation. */
   readonly keptUnhashed: number;
   /** Entry lines that were hashed already. */
   readonly alreadyHashed: number;
+}
+
+export interface HashedKnownHostsFile extends HashCounts {
+  /** The new file's text, every line ending in `\n`. */
+  readonly text: string;
+}
+
+export interface HashedKnownHostsBytes extends HashCounts {
+  /** The new file's UTF-8 bytes, every line ending in `\n`. */
+  readonly bytes: Uint8Array;
 }
 
 export interface HashFileInput extends NumberedKnownHostsLine {
@@ -36,7 +44,22 @@ export function hashKnownHostsFile(
   lines: Iterable<HashFileInput>,
   saltSource: SaltSource = randomSalts(),
 ): Result<HashedKnownHostsFile, KnownHostsError> {
-  const out: string[] = [];
+  const hashed = hashKnownHostsBytes(lines, saltSource);
+  if (!hashed.ok) return hashed;
+  const { bytes, ...counts } = hashed.value;
+  return ok({ text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'), ...counts });
+}
+
+/**
+ * hashKnownHostsFile, the new file as bytes: each output line is written into one growing buffer
+ * as it is made, so a large file's hundred thousand lines are not each kept as a string until
+ * the end (they made the collector copy them, a fifth of `psm known-hosts hash`'s time).
+ */
+export function hashKnownHostsBytes(
+  lines: Iterable<HashFileInput>,
+  saltSource: SaltSource = randomSalts(),
+): Result<HashedKnownHostsBytes, KnownHostsError> {
+  const out = new LineSink();
   let hashedNames = 0;
   let keptUnhashed = 0;
   let alreadyHashed = 0;
@@ -77,8 +100,7 @@ export function hashKnownHostsFile(
       ...(e.column === undefined ? {} : { column: e.column }),
     });
   }
-  out.push('');
-  return ok({ text: out.join('\n'), hashedNames, keptUnhashed, alreadyHashed });
+  return ok({ bytes: out.bytes(), hashedNames, keptUnhashed, alreadyHashed });
 }
 
 /** serializeHashedHost(hashHostName(name, salt)), written straight from the salt and the HMAC. */
@@ -98,4 +120,25 @@ function rawKeyText(text: string): string {
   const match = /^[ \t]*[^ \t]+[ \t]+/.exec(text);
   if (match === null) throw new Error('bug: a valid entry line has no host field');
   return text.slice(match[0].length);
+}
+
+/** Lines written as UTF-8 into one buffer that doubles when full; each line gets its `\n`. */
+class LineSink {
+  #buffer = Buffer.allocUnsafe(64 * 1024);
+  #length = 0;
+
+  push(line: string): void {
+    const needed = this.#length + Buffer.byteLength(line, 'utf8') + 1;
+    if (needed > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
+      this.#buffer.copy(grown, 0, 0, this.#length);
+      this.#buffer = grown;
+    }
+    this.#length += this.#buffer.write(line, this.#length, 'utf8');
+    this.#buffer[this.#length++] = 0x0a;
+  }
+
+  bytes(): Uint8Array {
+    return new Uint8Array(this.#buffer.buffer, this.#buffer.byteOffset, this.#length);
+  }
 }

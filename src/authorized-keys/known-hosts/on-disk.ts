@@ -6,7 +6,7 @@ import { readRegularFileWithInfo, type ReadError } from '../../common/bounded-re
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { err, ok, type Result } from '../../common/result.js';
 import { MAX_KNOWN_HOSTS_FILE_BYTES, type KnownHostsError } from './errors.js';
-import { hashKnownHostsFile, type HashedKnownHostsFile } from './hash-file.js';
+import { hashKnownHostsBytes, type HashCounts } from './hash-file.js';
 import { knownHostsFileLines } from './file-lines.js';
 
 /** A known_hosts file's bytes, at most MAX_KNOWN_HOSTS_FILE_BYTES (symlinks followed). */
@@ -15,7 +15,7 @@ export async function readKnownHostsFile(path: string): Promise<Result<Uint8Arra
   return read.ok ? ok(read.value.data) : read;
 }
 
-export interface HashedInPlace extends Omit<HashedKnownHostsFile, 'text'> {
+export interface HashedInPlace extends HashCounts {
   /** False when nothing needed hashing: the file was left as it was. */
   readonly rewritten: boolean;
 }
@@ -34,14 +34,14 @@ export async function hashKnownHostsFileInPlace(
   const read = await readRegularFileWithInfo(path, MAX_KNOWN_HOSTS_FILE_BYTES, { noFollow: true });
   if (!read.ok) return err({ kind: 'read', error: read.error });
   const { data, info } = read.value;
-  const hashed = hashKnownHostsFile(knownHostsFileLines(data));
+  const hashed = hashKnownHostsBytes(knownHostsFileLines(data));
   if (!hashed.ok) return err({ kind: 'parse', error: hashed.error });
-  const { text, ...counts } = hashed.value;
+  const { bytes, ...counts } = hashed.value;
   const rewritten = counts.hashedNames > 0;
   if (rewritten) {
     // As root editing a user's file, the new file keeps the old one's owner from the start.
     const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-    await writeFileAtomic(path, text, {
+    await writeFileAtomic(path, bytes, {
       mode: info.mode & 0o7777,
       ...(asRoot ? { owner: { uid: info.uid, gid: info.gid } } : {}),
     });
