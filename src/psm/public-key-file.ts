@@ -6,6 +6,7 @@ import {
   type PublicKeyErrorCode,
 } from '../authorized-keys/keys/public-key-errors.js';
 import { readKeyField, type PublicKey } from '../authorized-keys/keys/public-key.js';
+import { decodeUtf8Strict } from '../common/utf8.js';
 
 /**
  * A `.pub` file as a person hands it to psm (`policy render --key`, `known-hosts match --key`):
@@ -61,12 +62,8 @@ export async function readPublicKeyFile(path: string): Promise<Result<PublicKey,
 
 /** The key of a .pub file's bytes; `path` only names the file in messages. */
 export function parsePublicKeyFile(bytes: Uint8Array, path: string): Result<PublicKey, PublicKeyFileError> {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return fail('KEY_FILE_INVALID', `${path} is not valid UTF-8`, path);
-  }
+  const text = decodeUtf8Strict(bytes, { bom: 'drop' });
+  if (text === null) return fail('KEY_FILE_INVALID', `${path} is not valid UTF-8`, path);
   // CRLF files (a key pasted on Windows) read as LF files; a CR anywhere else stays and is refused.
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
   const [line] = lines;

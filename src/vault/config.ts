@@ -6,6 +6,7 @@ import { layoutOf } from './layout.js';
 import { validateConf } from './schema.js';
 import type { VirtualConf } from './schema-types.js';
 import { indexLines } from './toml-lines.js';
+import { decodeUtf8Strict } from '../common/utf8.js';
 
 /** virtual.conf is a small hand-edited file; anything bigger is not one. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -39,11 +40,10 @@ export async function readConfigText(file: string): Promise<Result<string, Vault
         return assertNever(code);
     }
   }
-  try {
-    return ok(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(read.value));
-  } catch {
-    return err(vaultError('CONFIG_INVALID', `${file} is not valid UTF-8 text`, { file }));
-  }
+  const text = decodeUtf8Strict(read.value, { bom: 'drop' });
+  return text === null
+    ? err(vaultError('CONFIG_INVALID', `${file} is not valid UTF-8 text`, { file }))
+    : ok(text);
 }
 
 /** Parses and validates virtual.conf text; never throws on bad input. */

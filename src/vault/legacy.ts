@@ -2,6 +2,7 @@ import { readRegularFile } from '../common/bounded-read.js';
 import { assertNever, err, ok, type Result } from '../common/result.js';
 import { vaultError, type VaultError } from './errors.js';
 import { MAX_SECRET_BYTES } from './sealed-value.js';
+import { decodeUtf8Strict } from '../common/utf8.js';
 
 /**
  * The 2010 VirtualJobMgr's virtual.conf: one `key value` per line, split at the first space
@@ -69,12 +70,7 @@ function splitLine(line: Uint8Array): { key: string; value: Uint8Array } | undef
 
 function isPlainText(bytes: Uint8Array): boolean {
   if (bytes.some((b) => b === 0x7f || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d))) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
+  return decodeUtf8Strict(bytes) !== null;
 }
 
 function fail(file: string, line: number, message: string): Result<LegacyConf, VaultError> {

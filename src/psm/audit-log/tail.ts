@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
 import { parseLine, type AuditEntry } from './entry.js';
+import { decodeUtf8Strict } from '../../common/utf8.js';
 
 /**
  * Reads the end of the log backwards, chunk by chunk, until it holds the entry a checkpoint ends
@@ -7,7 +8,6 @@ import { parseLine, type AuditEntry } from './entry.js';
  * checkpoint, so it costs the same for a log of ten entries or of a million.
  */
 const CHUNK_BYTES = 64 * 1024;
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export interface TailLine {
   readonly text: string | null;
@@ -28,12 +28,8 @@ export interface LogTail {
 }
 
 function toLine(bytes: Buffer): TailLine {
-  let text: string;
-  try {
-    text = decoder.decode(bytes);
-  } catch {
-    return { text: null, entry: null };
-  }
+  const text = decodeUtf8Strict(bytes, { bom: 'drop' });
+  if (text === null) return { text: null, entry: null };
   const parsed = parseLine(text, 0);
   return { text, entry: parsed.ok ? parsed.value : null };
 }

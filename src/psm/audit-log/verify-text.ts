@@ -3,6 +3,7 @@ import { verifyCheckpoint, type Checkpoint } from './checkpoint.js';
 import { linkProblems, lineHash } from './chain.js';
 import type { AuditLogErrorCode } from './errors.js';
 import type { AuditKeys } from './keys.js';
+import { decodeUtf8Strict } from '../../common/utf8.js';
 
 /** More findings than this are counted, not listed: one edit never floods the report. */
 export const MAX_LISTED_FINDINGS = 100;
@@ -30,8 +31,6 @@ export interface AuditLogReport {
   readonly findingCount: number;
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Verifies a whole log (its bytes) and its checkpoint (null when there is none): every line
  * canonical, seq 0, 1, 2, ..., each prev the hash of the line before, each MAC valid, and the
@@ -56,12 +55,7 @@ export function verifyLogBytes(
   let start = 0;
   for (let nl = bytes.indexOf(0x0a, start); nl >= 0; nl = bytes.indexOf(0x0a, start)) {
     const lineNumber = hashes.length + 1;
-    let text: string | undefined;
-    try {
-      text = decoder.decode(bytes.subarray(start, nl));
-    } catch {
-      text = undefined;
-    }
+    const text = decodeUtf8Strict(bytes.subarray(start, nl), { bom: 'drop' }) ?? undefined;
     const hash = lineHash(bytes.subarray(start, nl));
     const parsed = text === undefined ? null : parseLine(text, lineNumber);
     if (parsed === null)

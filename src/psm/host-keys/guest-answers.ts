@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { ok, type Result } from '../../common/result.js';
 import { readKeyField, type PublicKey } from '../../authorized-keys/index.js';
 import { hostKeyError, type HostKeyError } from './errors.js';
+import { decodeUtf8Strict } from '../../common/utf8.js';
 
 /**
  * Checks of what a guest says back. The guest is not trusted: prepare reads each installed `.pub`
@@ -12,8 +13,6 @@ import { hostKeyError, type HostKeyError } from './errors.js';
 /** A `.pub` line is a few hundred bytes (RSA 3072: ~570); anything near this is not one. */
 export const MAX_GUEST_PUB_BYTES = 16 * 1024;
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 /** Parses a `.pub` file read back from the guest into its key (one line, optional comment). */
 export function parseGuestPublicKey(data: Uint8Array, path: string): Result<PublicKey, HostKeyError> {
   if (data.length > MAX_GUEST_PUB_BYTES)
@@ -21,12 +20,8 @@ export function parseGuestPublicKey(data: Uint8Array, path: string): Result<Publ
       'GUEST_ANSWER_TOO_LARGE',
       `${path} in the guest is ${data.length} bytes (at most ${MAX_GUEST_PUB_BYTES})`,
     );
-  let text: string;
-  try {
-    text = strictUtf8.decode(data);
-  } catch {
-    return hostKeyError('GUEST_KEY_INVALID', `${path} in the guest is not UTF-8 text`);
-  }
+  const text = decodeUtf8Strict(data);
+  if (text === null) return hostKeyError('GUEST_KEY_INVALID', `${path} in the guest is not UTF-8 text`);
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
   if (body.includes('\n') || body.includes('\r') || body.includes('\0'))
     return hostKeyError('GUEST_KEY_INVALID', `${path} in the guest is not one line`);

@@ -7,6 +7,7 @@ import { INVISIBLE_OR_CONTROL } from './values.js';
 import type { KeyPolicy, PolicyError } from './types.js';
 import { refusedYamlFeatures } from './yaml-features.js';
 import { NodeReader } from './yaml-nodes.js';
+import { decodeUtf8Strict } from '../../common/utf8.js';
 
 export interface ParseOptions {
   /** The worker directory psm installs gates in (canonical absolute); DEFAULT_GATE_DIR if absent. */
@@ -30,11 +31,10 @@ export function parsePolicy(
   let text: string;
   if (typeof input === 'string') text = input;
   else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(input);
-    } catch {
+    const decoded = decodeUtf8Strict(input, { bom: 'drop' });
+    if (decoded === null)
       return err([{ code: 'POLICY_NOT_UTF8', message: 'is not valid UTF-8', file, line: 1 }]);
-    }
+    text = decoded;
   }
   const hidden = hiddenCharacter(text, file);
   if (hidden) return err([hidden]);
