@@ -6,6 +6,7 @@ import { printError, printJson, printLine, type CliIo } from './output.js';
 import { startProgress } from './progress.js';
 import { addPsmOptions, openPsmContext, type PsmFlags } from './psm-context.js';
 import { integerOption } from './vm-support.js';
+import { MAX_ROTATION_CONCURRENCY } from '../psm/rotation/limits.js';
 
 interface RotateFlags extends PsmFlags {
   readonly admin?: boolean;
@@ -15,8 +16,6 @@ interface RotateFlags extends PsmFlags {
   readonly dryRun?: boolean;
   readonly json?: boolean;
 }
-
-const MAX_CONCURRENCY = 64;
 
 /** `psm rotate-keys --admin`: a new admin key on every worker without ever locking psm out (docs/rotate-keys.md). */
 export function register(program: Command, io: CliIo, interrupt: Interrupt): void {
@@ -57,7 +56,7 @@ Examples:
 }
 
 async function rotate(io: CliIo, interrupt: Interrupt, flags: RotateFlags): Promise<void> {
-  const concurrency = integerOption(flags.concurrency ?? '2', '--concurrency', 1, MAX_CONCURRENCY);
+  const concurrency = integerOption(flags.concurrency ?? '2', '--concurrency', 1, MAX_ROTATION_CONCURRENCY);
   const { rotateAdminKey, rotateHostKeys, rotationErrorCategory } = await import('../psm/rotation/index.js');
   const context = await openPsmContext(io, flags);
   const common = {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { Result } from '../common/result.js';
 import { vaultErrorCategory } from '../vault/errors.js';
+import { MAX_LOCK_WAIT_SECONDS } from '../vault/lock.js';
 import type { KeyOptions, VaultError, VaultErrorCode } from '../vault/index.js';
 import { exitCodeForCategory, type ExitCode } from './exit-codes.js';
 import { CliFailure } from './failure.js';
@@ -20,9 +21,6 @@ export interface KeyFlags {
   /** Seconds to wait for another writer (--lock-wait). */
   readonly lockWait?: number;
 }
-
-/** The longest --lock-wait accepted, in seconds. */
-export const MAX_LOCK_WAIT_SECONDS = 3600;
 
 export function parseLockWait(value: string): number {
   const seconds = /^[0-9]{1,4}(\.[0-9]{1,3})?$/.test(value) ? Number(value) : Number.NaN;

@@ -173,11 +173,5 @@ export async function readStdin(io: CliIo): Promise<Uint8Array> {
   );
 }
 
-export function isUtf8(bytes: Uint8Array): boolean {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Node's own UTF-8 check (as `psm vault get` uses): whether output can be printed as text. */
+export { isUtf8 } from 'node:buffer';

@@ -7,6 +7,9 @@ export type Unlock = () => Promise<void>;
 /** How long a vault writer waits for another one by default (a write holds the lock for milliseconds). */
 export const DEFAULT_LOCK_WAIT_MS = 30_000;
 
+/** The longest wait for another writer a caller may ask for (`--lock-wait`), in seconds. */
+export const MAX_LOCK_WAIT_SECONDS = 3600;
+
 /**
  * One writer at a time, through the common pid lock (src/common/pid-lock.ts): a writer killed
  * mid-write leaves a claim that the next writer ignores, a live one makes others wait up to
