@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSshKeyPair, wipeKeyPair } from '../../src/authorized-keys/keys/index.js';
-import { parsePublicKey, type PublicKey } from '../../src/authorized-keys/public-key.js';
+import { parsePublicKey, type PublicKey } from '../../src/authorized-keys/keys/public-key.js';
 import { sshExec, type SshExecInput } from '../../src/psm/run-main/ssh-exec.js';
 import { ensureTestUser, startSshd, TEST_USER, type TestSshd } from '../helpers/sshd.js';
 
