@@ -5,7 +5,16 @@
 // `configure` run as processes with argv arrays; nothing here goes through a shell of ours.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +22,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PATCH = join(REPO, 'contrib/popc/pop-cpp-2.5-psm.patch');
 const PROGRAMS = join(REPO, 'contrib/popc/programs');
 /** Bumped whenever the steps below change what they produce. */
-const RECIPE = 'popc-2.5-recipe-1';
+const RECIPE = 'popc-2.5-recipe-2';
 /** POP-C++'s own install prefix: the worker image puts the worker side at exactly these paths. */
 export const POPC_PREFIX = '/usr/local/popc';
 const STEP_TIMEOUT_MS = 90 * 60 * 1000;
@@ -26,6 +35,9 @@ const CONFIGURE_ARGS = [
   'CXXCPP=g++ -E -std=gnu++98',
   'CFLAGS=-O2',
 ];
+
+/** popcc hands these to g++: the same language as the libraries (its preprocessor has it built in). */
+const PROGRAM_FLAGS = ['-std=gnu++98', '-O2'];
 
 /** Where the tarball is: $PSM_POPC_SOURCE, else the shared vendor directory next to the checkout. */
 export function popcSourceTarball() {
@@ -71,15 +83,29 @@ function buildPrograms(root, programsOut) {
   const env = { ...buildEnv(), POPC_LOCATION: location };
   const popcc = join(location, 'bin/popcc');
   for (const program of readdirSync(PROGRAMS).sort()) {
-    const src = join(PROGRAMS, program);
     const out = join(programsOut, program);
+    // popcc writes its intermediate files beside the sources: compile copies, never the checkout.
+    const src = join(programsOut, `${program}.src`);
     mkdirSync(out, { recursive: true });
+    cpSync(join(PROGRAMS, program), src, { recursive: true });
     const names = readdirSync(src);
     const ph = names.filter((n) => n.endsWith('.ph')).map((n) => join(src, n));
     const objectCc = names.filter((n) => n.endsWith('.cc') && n !== 'main.cc').map((n) => join(src, n));
-    // The parallel objects' code file (what popcobjrun starts on a worker), then the client.
-    step(popcc, ['-object', '-o', join(out, `${program}.obj`), ...ph, ...objectCc], out, env);
-    step(popcc, ['-o', join(out, program), ...ph, ...objectCc, join(src, 'main.cc')], out, env);
+    // The parallel objects' code file (what popcobjrun starts on a worker), static so the worker
+    // image needs no shared libraries for it; then the client, which runs on the admin.
+    step(
+      popcc,
+      [...PROGRAM_FLAGS, '-object', '-static', '-o', join(out, `${program}.obj`), ...ph, ...objectCc],
+      out,
+      env,
+    );
+    step(
+      popcc,
+      [...PROGRAM_FLAGS, '-o', join(out, program), ...ph, ...objectCc, join(src, 'main.cc')],
+      out,
+      env,
+    );
+    rmSync(src, { recursive: true, force: true });
   }
 }
 
@@ -104,7 +130,12 @@ export function buildPopc(out) {
   step('patch', ['-p1', '--no-backup-if-mismatch', '-i', PATCH], src, env);
   // patch gives the files it touched a new mtime; put the Makefile.am/.in pair back on the
   // tarball's date so make never tries to rerun automake.
-  step('touch', ['-r', join(src, 'configure.ac'), join(src, 'services/Makefile.am'), join(src, 'services/Makefile.in')], src, env);
+  step(
+    'touch',
+    ['-r', join(src, 'configure.ac'), join(src, 'services/Makefile.am'), join(src, 'services/Makefile.in')],
+    src,
+    env,
+  );
   step(join(src, 'configure'), CONFIGURE_ARGS, src, env);
   step('make', ['-j2'], src, env);
   const root = join(temp, 'root');
