@@ -30,7 +30,7 @@ const DEBIAN_PACKAGES = {
   // POP-C++ 2.5 (scripts/popc-build.mjs): its build tools, and SunRPC's XDR, gone from glibc
   '/usr/bin/autoconf': 'autoconf',
   '/usr/bin/automake': 'automake',
-  '/usr/bin/libtool': 'libtool',
+  '/usr/bin/libtoolize': 'libtool',
   '/usr/bin/bison': 'bison',
   '/usr/bin/flex': 'flex',
   '/usr/bin/byacc': 'byacc',
