@@ -97,30 +97,31 @@ async function tunnelMap(): Promise<string> {
   return file;
 }
 
+/** Runs psmsum under POP-C++'s popcrun, placing one object on each MACHINE ("WORKER:PORT"). */
+async function psmsum(machines: string[]): Promise<Awaited<ReturnType<typeof runProgram>>> {
+  const map = await tunnelMap();
+  // The object map: the code file at its path on the workers (the worker image puts it there).
+  const objMap = join(at.location, 'obj.map');
+  await writeFile(objMap, 'Counter x86_64-unknown-Linux /usr/local/popc/objects/psmsum.obj\n');
+  return runProgram(join(POPC_LOCATION, 'bin/popcrun'), [objMap, PSMSUM, ...machines], {
+    timeoutMs: OP_MS - 30_000,
+    cwd: at.location,
+    env: {
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+      POPC_LOCATION,
+      POPC_RSH: RSH,
+      POPC_HOST: '127.0.0.1',
+      POPC_JOBSERVICE: '127.0.0.1:2711',
+      PSM_POPC_TUNNELS: map,
+    },
+  });
+}
+
 describe('a real POP-C++ program with its objects in psm workers', () => {
   it(
     "psmsum's two Counter objects run in the two workers and return the right sums",
     async () => {
-      const map = await tunnelMap();
-      // The object map: the code file at its path on the workers (the worker image puts it there).
-      const objMap = join(at.location, 'obj.map');
-      await writeFile(objMap, 'Counter x86_64-unknown-Linux /usr/local/popc/objects/psmsum.obj\n');
-      const run = await runProgram(
-        join(POPC_LOCATION, 'bin/popcrun'),
-        [objMap, PSMSUM, `pw1:${OBJECT_PORTS.pw1}`, `pw2:${OBJECT_PORTS.pw2}`],
-        {
-          timeoutMs: OP_MS - 30_000,
-          cwd: at.location,
-          env: {
-            PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
-            POPC_LOCATION,
-            POPC_RSH: RSH,
-            POPC_HOST: '127.0.0.1',
-            POPC_JOBSERVICE: '127.0.0.1:2711',
-            PSM_POPC_TUNNELS: map,
-          },
-        },
-      );
+      const run = await psmsum([`pw1:${OBJECT_PORTS.pw1}`, `pw2:${OBJECT_PORTS.pw2}`]);
       const stdout = run.stdout.toString();
       expect({ code: run.exitCode, stdout, stderr: run.stderr.toString() }).toStrictEqual({
         code: 0,
@@ -131,6 +132,20 @@ describe('a real POP-C++ program with its objects in psm workers', () => {
       });
       // "psm-worker" is the guests' host name (the admin's is not): the objects ran in the workers.
       expect(stdout).not.toContain(hostname());
+    },
+    OP_MS,
+  );
+
+  it(
+    'a second object on a worker that runs one is refused (its tunnel ports are taken) and the program fails cleanly',
+    async () => {
+      const run = await psmsum([`pw1:${OBJECT_PORTS.pw1}`, `pw1:${OBJECT_PORTS.pw1}`]);
+      expect(run.exitCode).toBe(1);
+      expect(run.stdout.toString()).toBe('');
+      expect(run.stderr.toString()).toContain(
+        'psm-popc-rsh: POPC_RSH_WORKER_BUSY: worker pw1 is running another object',
+      );
+      expect(run.stderr.toString()).toContain('psmsum: POP-C++ exception');
     },
     OP_MS,
   );

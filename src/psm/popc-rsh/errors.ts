@@ -10,7 +10,11 @@ export type PopcRshErrorCode =
   /** HOST is not a worker in the tunnel map. */
   | 'POPC_RSH_UNKNOWN_WORKER'
   /** An option the tunnels cannot carry: no or another -socket_port, a callback that is not local, ... */
-  | 'POPC_RSH_BAD_ARGUMENT';
+  | 'POPC_RSH_BAD_ARGUMENT'
+  /** Another object holds the worker's callback and appservice tunnel ports (one object per worker at a time). */
+  | 'POPC_RSH_WORKER_BUSY'
+  /** The worker's lock next to the tunnel map cannot be created or read. */
+  | 'POPC_RSH_LOCK_IO';
 
 export type PopcRshError = CodedError<PopcRshErrorCode>;
 
@@ -26,7 +30,10 @@ export function popcRshErrorCategory(code: PopcRshErrorCode): ErrorCategory {
       return 'input';
     case 'POPC_RSH_UNKNOWN_WORKER':
     case 'POPC_RSH_BAD_ARGUMENT':
+    case 'POPC_RSH_WORKER_BUSY':
       return 'refused';
+    case 'POPC_RSH_LOCK_IO':
+      return 'outside';
     default:
       return assertNever(code);
   }
