@@ -285,13 +285,7 @@ describe('keys rendered from the shipped policies, against the real sshd', () =>
 
   it('the gate runs popcobjrun for an allowed object with its arguments unchanged', async () => {
     const before = await records();
-    // The shipped policies allow only POP-C++'s object start-up options after the object.
-    const args = [
-      '-callback=socket://127.0.0.1:2720',
-      '-object=Solver',
-      '-jobservice=127.0.0.1:2711',
-      '-cwd=/tmp',
-    ];
+    const args = ['-object=Solver', 'socket://127.0.0.1:2711', '-batch=3,x=y@z%20'];
     const result = await withClient(keys.main, (client) =>
       exec(client, `popcobjrun ${objectsDir}/solver.obj ${args.join(' ')}`),
     );

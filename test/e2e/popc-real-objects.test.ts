@@ -6,7 +6,7 @@
  * OpenSSH client: no shell, no other command, no tunnel beyond the documented ones.
  */
 import { createConnection } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import { generateSshKeyPair } from '../../src/authorized-keys/keys/index.js';
 import {
   grantApplication,
   installAdminKey,
+  loadRolePolicies,
   type KeyExchangeSettings,
 } from '../../src/psm/key-exchange/index.js';
 import { knownHostsPath } from '../../src/psm/host-keys/pin-store.js';
@@ -36,7 +37,7 @@ const POPC_LOCATION = join(POPC, 'root/usr/local/popc');
 const PSMSUM = join(POPC, 'programs/psmsum/psmsum');
 const RSH = resolve('bin/psm-popc-rsh.js');
 const OP_MS = 240_000;
-/** The ports the shipped main-node policy permits (policies/main-node.yaml). */
+/** The ports the POP-C++ main-node policy permits (policies/popc/main-node.yaml). */
 const OBJECT_PORTS = { pw1: 2712, pw2: 2713 } as const;
 const CALLBACK_PORT = 2720;
 const APPSERVICE_PORT = 2721;
@@ -48,7 +49,12 @@ const targets: Record<string, SshTarget> = {};
 
 beforeAll(
   async () => {
-    at = await makeKeyxLocation('popc-real');
+    const shipped = await makeKeyxLocation('popc-real');
+    // A POP-C++ grid's location: the POP-C++ main-node policy in place of the shipped one.
+    await copyFile(resolve('policies/popc/main-node.yaml'), join(shipped.policiesDir, 'main-node.yaml'));
+    const policies = await loadRolePolicies(shipped.policiesDir);
+    if (!policies.ok) throw new Error(policies.error.message);
+    at = { ...shipped, policies: policies.value };
     const settings: KeyExchangeSettings = {
       location: at.location,
       policies: at.policies,

@@ -74,23 +74,32 @@ describe('the gate with command.arguments: popc', () => {
     expect(bad.ok).toBe(false);
   });
 
-  it("the shipped admin and main-node policies allow only the POP-C++ shape, at POP-C++'s paths", async () => {
-    for (const name of ['admin.yaml', 'main-node.yaml']) {
-      const loaded = await loadPolicyFile(join(SHIPPED_POLICIES, name));
-      if (!loaded.ok) throw new Error(`${name} does not load`);
-      expect({
-        name,
-        args: loaded.value.popcobjrunArguments,
-        run: loaded.value.popcobjrunPath,
-      }).toStrictEqual({
-        name,
-        args: 'popc',
-        run: '/usr/local/popc/services/popcobjrun',
-      });
-      expect(generateGate(loaded.value).script).toContain('psm_popc_word "$psm_word"');
+  it("the POP-C++ main-node policy allows only the POP-C++ shape at POP-C++'s path; the shipped ones stay generic", async () => {
+    const popc = await loadPolicyFile(join(SHIPPED_POLICIES, 'popc', 'main-node.yaml'));
+    if (!popc.ok) throw new Error('policies/popc/main-node.yaml does not load');
+    expect([popc.value.role, popc.value.popcobjrunArguments, popc.value.popcobjrunPath]).toStrictEqual([
+      'main-node',
+      'popc',
+      '/usr/local/popc/services/popcobjrun',
+    ]);
+    expect(popc.value.permitOpen.map((p) => `${p.host}:${p.port}`)).toStrictEqual([
+      '127.0.0.1:2711',
+      '127.0.0.1:2712',
+      '127.0.0.1:2713',
+      '127.0.0.1:2714',
+      '127.0.0.1:2715',
+    ]);
+    expect(popc.value.permitListen.map((p) => `${p.host}:${p.port}`)).toStrictEqual([
+      '127.0.0.1:2720',
+      '127.0.0.1:2721',
+    ]);
+    expect(generateGate(popc.value).script).toContain('psm_popc_word "$psm_word"');
+    for (const name of ['admin.yaml', 'main-node.yaml', 'initiator.yaml']) {
+      const shipped = await loadPolicyFile(join(SHIPPED_POLICIES, name));
+      if (!shipped.ok) throw new Error(`${name} does not load`);
+      expect({ name, args: shipped.value.popcobjrunArguments }).toStrictEqual({ name, args: 'any' });
+      expect(generateGate(shipped.value).script).not.toContain('psm_popc_word');
     }
-    const generic = generateGate(policyFor('/usr/local/popc/bin/popcobjrun', 'any')).script;
-    expect(generic).not.toContain('psm_popc_word');
   });
 
   for (const shell of SHELLS) {
