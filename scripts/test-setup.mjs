@@ -4,6 +4,7 @@
 // the worker VM image and the vSphere simulator (both built once into .cache/, reused afterwards).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { buildPopc } from './popc-build.mjs';
 import { buildVcsim } from './vcsim-build.mjs';
 
 const DEBIAN_PACKAGES = {
@@ -26,6 +27,15 @@ const DEBIAN_PACKAGES = {
   '/usr/bin/go': 'golang-go',
   '/usr/share/gocode/src/github.com/vmware/govmomi/simulator/simulator.go':
     'golang-github-vmware-govmomi-dev',
+  // POP-C++ 2.5 (scripts/popc-build.mjs): its build tools, and SunRPC's XDR, gone from glibc
+  '/usr/bin/autoconf': 'autoconf',
+  '/usr/bin/automake': 'automake',
+  '/usr/bin/libtoolize': 'libtool',
+  '/usr/bin/bison': 'bison',
+  '/usr/bin/flex': 'flex',
+  '/usr/bin/byacc': 'byacc',
+  '/usr/bin/patch': 'patch',
+  '/usr/include/tirpc/rpc/xdr.h': 'libtirpc-dev',
 };
 
 function run(file, args) {
@@ -54,6 +64,11 @@ function ensureDebianPackages() {
 ensureDebianPackages();
 run('npm', ['run', '--silent', 'build']);
 
+// POP-C++ 2.5 with psm's patch, and the POP-C++ programs the tests run: built once into
+// .cache/popc-2.5 (or $PSM_POPC), keyed by the tarball's and the patch's sha256. Before the
+// worker image: the image carries POP-C++'s worker side from this tree.
+const popc = buildPopc(process.env.PSM_POPC ?? '.cache/popc-2.5');
+
 // The worker VM image the contract suites boot: built once into .cache/worker-image (or
 // $PSM_WORKER_IMAGE) and reused; `psm image build` skips the work when its inputs are unchanged.
 run(process.execPath, [
@@ -64,6 +79,8 @@ run(process.execPath, [
   process.env.PSM_WORKER_IMAGE ?? '.cache/worker-image',
   '--cache',
   '.cache/worker-image-cache',
+  '--popc',
+  popc,
 ]);
 
 // govmomi's vCenter simulator with psm's fixture (test/helpers/vcsim/), for the vSphere driver's

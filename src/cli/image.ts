@@ -14,6 +14,10 @@ export function register(program: Command, io: CliIo, interrupt: Interrupt): voi
     .description('Build the worker test image (kernel, initramfs, /persist base disk) from Debian packages')
     .requiredOption('--out <dir>', 'image directory to create or update')
     .option('--cache <dir>', 'where the kernel package is kept between builds', defaultImageCacheDirectory())
+    .option(
+      '--popc <dir>',
+      "put POP-C++'s worker side from this build (scripts/popc-build.mjs) into the image",
+    )
     .option('--force', 'rebuild even if the image is up to date', false)
     .option('--json', 'print the result as JSON', false)
     .addHelpText(
@@ -25,14 +29,16 @@ deployments bring a distro image with qemu-guest-agent and openssh-server.
 
 Examples:
   psm image build --out .cache/worker-image
+  psm image build --out .cache/worker-image --popc .cache/popc-2.5
   psm image build --out /var/lib/psm/worker-image --cache /var/cache/psm --force --json`,
     )
-    .action(async (opts: { out: string; cache: string; force: boolean; json: boolean }) => {
+    .action(async (opts: { out: string; cache: string; popc?: string; force: boolean; json: boolean }) => {
       const { buildWorkerImage } = await import('../guest-ops/image/build.js');
       const progress = !opts.json && io.stderr.isTTY === true;
       const built = await buildWorkerImage({
         out: opts.out,
         cache: opts.cache,
+        popc: opts.popc,
         force: opts.force,
         signal: interrupt.signal,
         onProgress: progress

@@ -23,6 +23,7 @@ import { vaultErrorCategory } from '../../src/vault/errors.js';
 import { auditLogErrorCategory } from '../../src/psm/audit-log/errors.js';
 import { hostKeyErrorCategory } from '../../src/psm/host-keys/errors.js';
 import { keyExchangeErrorCategory } from '../../src/psm/key-exchange/errors.js';
+import { popcRshErrorCategory } from '../../src/psm/popc-rsh/errors.js';
 import { driftAuditErrorCategory } from '../../src/psm/drift-audit/errors.js';
 import { rotationErrorCategory } from '../../src/psm/rotation/errors.js';
 import { workerPrepareErrorCategory } from '../../src/psm/worker-prepare/errors.js';
@@ -56,6 +57,10 @@ const MODULES: Record<string, Module> = {
   'drift-audit': {
     category: driftAuditErrorCategory as (code: string) => ErrorCategory,
     codes: () => unionCodes('src/psm/drift-audit/errors.ts', 'DriftAuditErrorCode'),
+  },
+  'popc-rsh': {
+    category: popcRshErrorCategory as (code: string) => ErrorCategory,
+    codes: () => unionCodes('src/psm/popc-rsh/errors.ts', 'PopcRshErrorCode'),
   },
   'key-exchange': {
     category: keyExchangeErrorCategory as (code: string) => ErrorCategory,

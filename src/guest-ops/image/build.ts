@@ -40,6 +40,8 @@ export interface BuildOptions {
   readonly out: string;
   /** Where the kernel .deb is kept between builds and scratch space lives. */
   readonly cache: string;
+  /** A POP-C++ build (scripts/popc-build.mjs) whose worker side goes into the image. */
+  readonly popc?: string;
   /** Rebuild even when the existing image's inputs are current. */
   readonly force?: boolean;
   readonly signal?: AbortSignal;
@@ -90,7 +92,10 @@ async function buildOnce(options: BuildOptions): Promise<Result<BuildOutcome, Im
   if (!existing.ok) return existing;
 
   progress('inputs');
-  const inputs = await collectInputs(options.signal);
+  const inputs = await collectInputs(
+    options.signal,
+    options.popc === undefined ? undefined : resolve(options.popc),
+  );
   if (!inputs.ok) return inputs;
   const current = existing.value;
   if (current !== undefined && options.force !== true && sameInputs(current.inputs, inputs.value.record))
@@ -155,6 +160,7 @@ async function assemble(
     modules: modules.value,
     kernelRoot: root,
     blockedRpcs: inputs.blockedRpcs,
+    popcFiles: inputs.popcFiles,
   });
   await writeFileAtomic(join(staging, IMAGE_FILES.initrd), initrd, { mode: 0o644 });
 

@@ -31,6 +31,11 @@ const HELLO_OBJECT = `#!/bin/sh
 echo "hello from $(hostname) (uid $(id -u)): $*"
 `;
 
+/** The stand-in at POP-C++'s own popcobjrun path, for images built without a POP-C++ tree. */
+export function popcStandInAt(path: string): GuestTextFile {
+  return { path, mode: 0o755, text: POPCOBJRUN };
+}
+
 export function popcStandInFiles(): GuestTextFile[] {
   return [
     { path: `${POPC_ROOT.slice(1)}/bin/popcobjrun`, mode: 0o755, text: POPCOBJRUN },

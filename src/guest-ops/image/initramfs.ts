@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { writeCpio, type CpioEntry } from './cpio.js';
 import { guestEtcFiles } from './guest-etc.js';
-import { popcStandInFiles } from './guest-popc.js';
+import { popcStandInAt, popcStandInFiles } from './guest-popc.js';
+import { POPC_POPCOBJRUN, type GuestBinaryFile } from './guest-popc-build.js';
 import {
   initScript,
   startAgentScript,
@@ -25,6 +26,8 @@ export interface InitramfsParts {
   /** The unpacked kernel package (modules are stored relative to it). */
   readonly kernelRoot: string;
   readonly blockedRpcs: readonly string[];
+  /** POP-C++'s worker side, when the image is built with a POP-C++ tree. */
+  readonly popcFiles?: readonly GuestBinaryFile[];
 }
 
 const DIRECTORIES: ReadonlyArray<readonly [string, number]> = [
@@ -81,6 +84,13 @@ export async function buildInitramfs(parts: InitramfsParts): Promise<Buffer> {
     parts.modules.map((m) => `/${guestModulePath(parts.kernelRoot, m)}\n`).join(''),
   );
   for (const file of [...guestEtcFiles(), ...popcStandInFiles()]) text(file.path, file.mode, file.text);
+  for (const file of parts.popcFiles ?? [])
+    add({ kind: 'file', path: file.path, mode: file.mode, data: file.data });
+  // Without a POP-C++ build the policies' popcobjrun path still runs something: the stand-in.
+  if (!entries.has(POPC_POPCOBJRUN.slice(1))) {
+    const standIn = popcStandInAt(POPC_POPCOBJRUN.slice(1));
+    text(standIn.path, standIn.mode, standIn.text);
+  }
 
   // Applet links last, and only where no real program or script sits (e.g. sbin/shutdown).
   for (const applet of parts.applets)

@@ -4,6 +4,7 @@ import { err, ok, type Result } from '../../common/result.js';
 import { imageError, type ImageError } from './errors.js';
 import { guestEtcFiles } from './guest-etc.js';
 import { popcStandInFiles } from './guest-popc.js';
+import { popcFilesDigest, popcWorkerFiles, type GuestBinaryFile } from './guest-popc-build.js';
 import {
   initScript,
   startAgentScript,
@@ -38,12 +39,17 @@ export interface BuildInputs {
   readonly libraries: readonly string[];
   readonly applets: readonly string[];
   readonly blockedRpcs: readonly string[];
+  /** POP-C++'s worker side (popcobjrun, runtime env, code files), when built with a POP-C++ tree. */
+  readonly popcFiles: readonly GuestBinaryFile[];
   readonly record: Record<string, string>;
 }
 
 const QUICK_TIMEOUT_MS = 30_000;
 
-export async function collectInputs(signal?: AbortSignal): Promise<Result<BuildInputs, ImageError>> {
+export async function collectInputs(
+  signal?: AbortSignal,
+  popcDir?: string,
+): Promise<Result<BuildInputs, ImageError>> {
   const kernel = await resolveKernelPackage(signal);
   if (!kernel.ok) return kernel;
   const libraries = await sharedLibrariesOf(GUEST_BINARIES, signal);
@@ -54,6 +60,8 @@ export async function collectInputs(signal?: AbortSignal): Promise<Result<BuildI
   if (!blocked.ok) return blocked;
   const versions = await packageVersions(signal);
   if (!versions.ok) return versions;
+  const popc = popcDir === undefined ? ok([]) : await popcWorkerFiles(popcDir);
+  if (!popc.ok) return popc;
 
   const files = createHash('sha256');
   for (const path of [BUSYBOX, ...GUEST_BINARIES, ...libraries.value]) {
@@ -80,11 +88,13 @@ export async function collectInputs(signal?: AbortSignal): Promise<Result<BuildI
     libraries: libraries.value,
     applets: applets.value,
     blockedRpcs: blocked.value,
+    popcFiles: popc.value,
     record: {
       format: WORKER_IMAGE_FORMAT,
       kernelPackage: `${kernel.value.name}=${kernel.value.packageVersion}`,
       hostFilesSha256: files.digest('hex'),
       recipeSha256: recipe.digest('hex'),
+      ...(popc.value.length > 0 ? { popcFilesSha256: popcFilesDigest(popc.value) } : {}),
       ...versions.value,
     },
   });

@@ -6,3 +6,4 @@ export {
   generateGate,
 } from './generate.js';
 export type { GeneratedGate } from './generate.js';
+export { POPC_OPTIONS } from './popc-arguments.js';

@@ -27,7 +27,11 @@ export function explainPolicy(policy: KeyPolicy): PolicyExplanation {
     can.push(
       `Start POP-C++ objects with popcobjrun (${policy.popcobjrunPath}), and only these: ` +
         `${policy.objects.map((o) => (o.kind === 'directory' ? `any file below ${o.path}` : o.path)).join('; ')}. ` +
-        'Every word of the command must use only letters, digits and . _ , : = @ % + / - and must not contain "..".',
+        'Every word of the command must use only letters, digits and . _ , : = @ % + / - and must not contain "..".' +
+        (policy.popcobjrunArguments === 'popc'
+          ? " After the object only the options POP-C++'s client sends to start one are allowed: " +
+            '-callback=, -object=, -appservice=, -jobservice=, -core=, -socket_port=, -runlocal, -cwd=, each once.'
+          : ''),
     );
   if (policy.permitOpen.length > 0)
     can.push(

@@ -4,6 +4,7 @@ import {
   KEY_ROLES,
   POLICY_API_VERSION,
   POLICY_KIND,
+  type ArgumentShape,
   type Expiry,
   type KeyPolicy,
   type KeyRole,
@@ -42,7 +43,8 @@ const TOP_FIELDS = new Set([
   'expiry',
 ]);
 const REQUIRED_FIELDS = ['apiVersion', 'kind', 'name', 'description', 'owner', 'role', 'command', 'objects'];
-const COMMAND_FIELDS = new Set(['gate', 'popcobjrun']);
+const COMMAND_FIELDS = new Set(['gate', 'popcobjrun', 'arguments']);
+const REQUIRED_COMMAND_FIELDS = ['gate', 'popcobjrun'];
 
 /**
  * Names people may try, for things psm never grants. They get their own code so a reviewer sees
@@ -186,6 +188,7 @@ export function readPolicy(
     role,
     gatePath: command.gate,
     popcobjrunPath: command.popcobjrun,
+    popcobjrunArguments: command.args,
     objects,
     permitOpen,
     allowWildcard,
@@ -247,17 +250,28 @@ function optionalList<T>(
   return node === undefined ? [] : list(reader, node, label, max, check);
 }
 
-function readCommand(
-  reader: NodeReader,
-  node: Node | null | undefined,
-): { gate: string; popcobjrun: string; gateNode: Node | null; runNode: Node | null } | undefined {
+interface CommandFields {
+  gate: string;
+  popcobjrun: string;
+  args: ArgumentShape;
+  gateNode: Node | null;
+  runNode: Node | null;
+}
+
+function argumentShape(value: string): ValueResult<ArgumentShape> {
+  return value === 'any' || value === 'popc'
+    ? { ok: true, value }
+    : { ok: false, error: 'must be "popc" (POP-C++\'s object start-up options only) or "any"' };
+}
+
+function readCommand(reader: NodeReader, node: Node | null | undefined): CommandFields | undefined {
   if (node === undefined) return undefined;
   const fields = reader.entries(node, 'command');
   if (!fields) return undefined;
   for (const [name, { key }] of fields)
     if (!COMMAND_FIELDS.has(name))
       reader.fail('POLICY_UNKNOWN_FIELD', `unknown field "command.${clip(name)}"`, key);
-  for (const name of COMMAND_FIELDS)
+  for (const name of REQUIRED_COMMAND_FIELDS)
     if (!fields.has(name))
       reader.fail('POLICY_MISSING_FIELD', `missing required field "command.${name}"`, node);
   const gateNode = fields.get('gate');
@@ -268,8 +282,10 @@ function readCommand(
   const popcobjrun = runNode
     ? scalar(reader, runNode.value, 'command.popcobjrun', popcobjrunPath)
     : undefined;
-  return gate !== undefined && popcobjrun !== undefined && gateNode && runNode
-    ? { gate, popcobjrun, gateNode: gateNode.value, runNode: runNode.value }
+  const argsNode = fields.get('arguments');
+  const args = argsNode ? scalar(reader, argsNode.value, 'command.arguments', argumentShape) : 'any';
+  return gate !== undefined && popcobjrun !== undefined && args !== undefined && gateNode && runNode
+    ? { gate, popcobjrun, args, gateNode: gateNode.value, runNode: runNode.value }
     : undefined;
 }
 

@@ -56,6 +56,9 @@ export interface AllowedObject {
   readonly kind: 'file' | 'directory';
 }
 
+/** The argv shape the gate allows after popcobjrun's object. */
+export type ArgumentShape = 'any' | 'popc';
+
 /** A validated policy. Everything not in here is never granted to a key. */
 export interface KeyPolicy {
   readonly name: string;
@@ -66,6 +69,11 @@ export interface KeyPolicy {
   readonly gatePath: string;
   /** Where popcobjrun is installed on the worker: the only program the gate runs. */
   readonly popcobjrunPath: string;
+  /**
+   * What may follow the object on popcobjrun's command line: "popc" allows only the options
+   * POP-C++'s client sends when it starts an object (docs/popc.md); "any" allows any safe words.
+   */
+  readonly popcobjrunArguments: ArgumentShape;
   readonly objects: readonly AllowedObject[];
   readonly permitOpen: readonly HostPort[];
   readonly allowWildcard: boolean;
