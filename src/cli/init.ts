@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { failureOf } from './failure.js';
 import { printError, printJson, printLine, type CliIo } from './output.js';
-import { shippedPoliciesDirectory } from './shipped-policies.js';
+import { POLICY_SETS, shippedPolicySource, type PolicySet } from './shipped-policies.js';
 import {
   addLocationOption,
   addLockWaitOption,
@@ -24,6 +24,7 @@ interface InitFlags {
   readonly importLegacy?: string;
   readonly json?: boolean;
   readonly lockWait?: number;
+  readonly policySet: PolicySet;
 }
 
 export function register(program: Command, io: CliIo): void {
@@ -57,6 +58,14 @@ export function register(program: Command, io: CliIo): void {
     .option(
       '--import-legacy <file>',
       'import a 2010-style virtual.conf (popc_esx_* keys) and seal its passwords',
+    )
+    .addOption(
+      new Option(
+        '--policy-set <set>',
+        'the policies a location with none gets: default, or popc for a POP-C++ 2.5 grid',
+      )
+        .choices(POLICY_SETS)
+        .default('default'),
     )
     .option('--json', 'print the result as JSON');
   addLockWaitOption(addLocationOption(command)).action(async (flags: InitFlags) => {
@@ -98,7 +107,7 @@ export function register(program: Command, io: CliIo): void {
     const { installShippedPolicies } = await import('../psm/policy/index.js');
     const { policyErrorCategory } = await import('../psm/error-category.js');
     const installed = await installShippedPolicies(
-      shippedPoliciesDirectory(),
+      shippedPolicySource(flags.policySet),
       layoutOf(location).policiesDir,
     );
     if (!installed.ok) throw failureOf(installed.error, policyErrorCategory);
@@ -121,6 +130,7 @@ Examples:
   psm init                                   # /usr/local/popc, or $POPC_LOCATION
   psm init --location /opt/popc --json
   psm init --passphrase                      # no key file: asks for a passphrase twice
+  psm init --policy-set popc                 # a grid whose objects are real POP-C++ 2.5 ones
   psm init --import-legacy /old/popc/etc/virtual.conf --location /opt/popc`,
   );
 }

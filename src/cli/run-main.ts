@@ -1,6 +1,8 @@
 import { constants } from 'node:os';
 import type { Command } from 'commander';
+import type { Result } from '../common/result.js';
 import { askDaemon, clientCommand, type ClientFlags } from './daemon-client.js';
+import { CliFailure } from './failure.js';
 import type { Interrupt } from './interrupt.js';
 import { printJson, writeGuestOutput, type CliIo } from './output.js';
 import { examples, integerOption, isUtf8 } from './vm-support.js';
@@ -39,7 +41,8 @@ export function register(program: Command, io: CliIo, interrupt: Interrupt): voi
 psm asks the daemon for APP's worker, logs in to it over SSH as the POP-C++ user with psm's admin
 key (the worker must present its pinned host key), and the key's forced command, the admin
 policy's gate, runs popcobjrun OBJECT ARGS. The object's stdout and stderr are streamed as they
-arrive and psm exits with the object's exit code (128+N if it died of signal N). psm's own
+arrive and psm exits with the object's exit code (128+N if it died of signal N); the daemon
+records the start and the end of the run in the audit log (run-main.start, run-main.end). psm's own
 failures are coded: no daemon 7, unknown application 3, a bad OBJECT or argument 2, the gate's
 refusal 4 (RUN_GATE_REFUSED), a refused login 5. psm's options go before --; everything after
 -- is the object's and its arguments (stdin is not forwarded).${examples([
@@ -62,6 +65,7 @@ refusal 4 (RUN_GATE_REFUSED), a refused login 5. psm's options go before --; eve
       const location = orFail(locationFrom(flags.location));
       const found = (await askDaemon(flags, 'POST', '/v1/run-main', { app, object, args })) as {
         worker: string;
+        run: string;
         ssh: { host: string; port: number } | null;
       };
       const json = flags.json === true;
@@ -77,6 +81,7 @@ refusal 4 (RUN_GATE_REFUSED), a refused login 5. psm's options go before --; eve
         timeoutMs,
         signal: interrupt.signal,
       });
+      await recordRunEnd(flags, found.run, runEndOf(ran), io);
       if (!ran.ok) throw failureOf(ran.error, runMainErrorCategory);
       const { exitCode, signal } = ran.value;
       if (json) {
@@ -97,6 +102,30 @@ refusal 4 (RUN_GATE_REFUSED), a refused login 5. psm's options go before --; eve
       } else if (signal !== null) io.stderr.write(`psm: ${object} died of signal ${signal}\n`);
       process.exitCode = exitCode ?? 128 + signalNumber(signal);
     });
+}
+
+/**
+ * Reports how the run ended to the daemon, which records it in the audit log (`run-main.end`).
+ * The object's exit code stays psm's exit code either way: a report the daemon could not take
+ * (it restarted while the run went on, say) is a warning, not a failure of the run.
+ */
+async function recordRunEnd(flags: RunMainFlags, run: string, end: RunEnd, io: CliIo): Promise<void> {
+  try {
+    await askDaemon(flags, 'POST', '/v1/run-main/end', { run, ...end });
+  } catch (error) {
+    if (!(error instanceof CliFailure)) throw error;
+    io.stderr.write(
+      `psm: warning: the end of run ${run} is not recorded in the audit log (${error.code}: ${error.message})\n`,
+    );
+  }
+}
+
+type RunEnd = { exitCode: number } | { signal: string } | { error: string };
+
+function runEndOf(ran: Result<{ exitCode: number | null; signal: string | null }, { code: string }>): RunEnd {
+  if (!ran.ok) return { error: ran.error.code };
+  if (ran.value.exitCode !== null) return { exitCode: ran.value.exitCode };
+  return { signal: ran.value.signal ?? 'SIGKILL' };
 }
 
 /** Writes like `psm vm exec`; when the pipe is full, the promise holds the session until it drains. */

@@ -122,6 +122,34 @@ describe('psm reserve / release / end / apps / workers / pool through the daemon
     expect(await codeOf({ app: 'app-run', object: 'hello', args: 'a' })).toEqual([400, 'BODY_INVALID']);
     expect(await codeOf({ app: 'app-run', object: 'hello', extra: 1 })).toEqual([400, 'BODY_INVALID']);
     expect(await codeOf({ app: 'app-run', object: 'hello' })).toEqual([200, undefined]);
+
+    // Its end: once, for a run this daemon started, with exactly one of exit code, signal, error.
+    const started = await post({ app: 'app-run', object: 'hello' });
+    if (!started.ok) throw new Error(started.error.message);
+    const { run } = started.value.body as { run: string };
+    expect(run).toMatch(/^[0-9a-f]{32}$/);
+    const end = (body: unknown) => callDaemon(daemon.paths.socket, 'POST', '/v1/run-main/end', body);
+    const endCode = async (body: unknown) => {
+      const answer = await end(body);
+      if (!answer.ok) throw new Error(answer.error.message);
+      return [answer.value.status, (answer.value.body as { error?: { code: string } }).error?.code];
+    };
+    for (const bad of [
+      { run },
+      { run, exitCode: 0, signal: 'SIGTERM' },
+      { run, exitCode: 256 },
+      { run, exitCode: -1 },
+      { run, exitCode: 1.5 },
+      { run, signal: 'TERM' },
+      { run, error: 'not a code' },
+      { run: 'x'.repeat(32), exitCode: 0 },
+      { run, exitCode: 0, extra: 1 },
+    ])
+      expect([bad, await endCode(bad)]).toEqual([bad, [400, 'BODY_INVALID']]);
+    expect(await endCode({ run: 'f'.repeat(32), exitCode: 0 })).toEqual([404, 'RUN_NOT_OPEN']);
+    const ended = await end({ run, exitCode: 3 });
+    expect(ended.ok && [ended.value.status, ended.value.body]).toEqual([200, { run, recorded: false }]);
+    expect(await endCode({ run, exitCode: 3 })).toEqual([404, 'RUN_NOT_OPEN']);
     expect((await psm('end', 'app-run')).code).toBe(0);
   });
 

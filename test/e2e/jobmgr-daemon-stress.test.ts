@@ -124,7 +124,7 @@ describe('psm daemon under load, over its socket (in-memory workers)', () => {
 
   it('10,000 fuzzed or oversized bodies get coded 4xx answers, and the daemon keeps serving', async () => {
     const random = prng(7);
-    const routes = ['/v1/reserve', '/v1/release', '/v1/end', '/v1/run-main'];
+    const routes = ['/v1/reserve', '/v1/release', '/v1/end', '/v1/run-main', '/v1/run-main/end'];
     const bodies: (() => { body: Buffer; type: string })[] = [
       () => ({
         body: Buffer.from(

@@ -94,6 +94,17 @@ afterAll(async () => {
   await temp?.remove();
 }, 180_000);
 
+/** The audit log's last run-main.start subject and the run-main.end of the same run. */
+async function lastRun(): Promise<{ start?: Record<string, unknown>; end?: Record<string, unknown> }> {
+  const entries = (await readFile(join(location, 'var', 'psm', 'audit.log'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { action: string; subject: Record<string, unknown> });
+  const start = entries.filter((e) => e.action === 'run-main.start').at(-1)?.subject;
+  const end = entries.find((e) => e.action === 'run-main.end' && e.subject.run === start?.run)?.subject;
+  return { start, end };
+}
+
 describe('psm run-main APP -- OBJECT ARGS through the worker gate', { timeout: 300_000 }, () => {
   it("streams the object's output and exits with its exit code 0", async () => {
     const ran = await psm(['run-main', 'app1', '--', 'hello', 'a', 'b']);
@@ -101,13 +112,16 @@ describe('psm run-main APP -- OBJECT ARGS through the worker gate', { timeout: 3
     expect(ran.stdout).toMatch(/^hello from \S+ \(uid \d+\): a b\n$/);
     expect(ran.stderr).toBe('');
     // The daemon recorded the run before it answered (the arguments' number, not their values).
-    const log = await readFile(join(location, 'var', 'psm', 'audit.log'), 'utf8');
-    const runs = log
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { action: string; subject: Record<string, unknown> })
-      .filter((e) => e.action === 'run-main.start');
-    expect(runs.at(-1)?.subject).toEqual({ app: 'app1', worker, object: 'hello', args: 2 });
+    // And how it ended, under the same run id, as the CLI reported it.
+    const { start, end } = await lastRun();
+    expect(start).toEqual({
+      app: 'app1',
+      worker,
+      object: 'hello',
+      args: 2,
+      run: expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
+    expect(end).toEqual({ app: 'app1', worker, object: 'hello', run: start?.run, exitCode: 0 });
   });
 
   it('--json prints one object with the output and the exit code', async () => {
@@ -136,6 +150,7 @@ describe('psm run-main APP -- OBJECT ARGS through the worker gate', { timeout: 3
     const human = await psm(['run-main', 'app1', '--', 'no-such-object']);
     expect([human.code, human.stdout]).toEqual([2, '']);
     expect(human.stderr).toMatch(/^popcobjrun: no such object/);
+    expect((await lastRun()).end).toMatchObject({ object: 'no-such-object', exitCode: 2 });
   });
 
   it("what the worker's gate does not allow is refused there: exit 4, RUN_GATE_REFUSED", async () => {
@@ -152,6 +167,8 @@ describe('psm run-main APP -- OBJECT ARGS through the worker gate', { timeout: 3
     expect(argument.stderr).toMatch(
       /psm: RUN_GATE_REFUSED: the worker's gate refused it: policy admin: command has characters outside the safe set/,
     );
+    // A refused run ends with psm's error code on the record.
+    expect((await lastRun()).end).toMatchObject({ object: 'hello', error: 'RUN_GATE_REFUSED' });
   });
 
   it("psm's own failures: a path as OBJECT 2, an unknown application 3, no daemon 7", async () => {

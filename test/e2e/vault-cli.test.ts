@@ -72,6 +72,26 @@ describe('psm init', () => {
     expect(readFileSync(join(policiesDir, 'admin.yaml'), 'utf8')).toBe('# edited\n');
   });
 
+  it('--policy-set popc gives the POP-C++ 2.5 main-node policy in place of the stand-in one', async () => {
+    const first = await init('--policy-set', 'popc');
+    const { policiesDir } = layoutOf(temp.location);
+    expect(readdirSync(policiesDir).sort()).toEqual(['admin.yaml', 'initiator.yaml', 'main-node.yaml']);
+    expect(first.created).toEqual(expect.arrayContaining([join(policiesDir, 'main-node.yaml')]));
+    expect(readFileSync(join(policiesDir, 'main-node.yaml'))).toEqual(
+      readFileSync('policies/popc/main-node.yaml'),
+    );
+    for (const name of ['admin.yaml', 'initiator.yaml'])
+      expect(readFileSync(join(policiesDir, name))).toEqual(readFileSync(join('policies', name)));
+    const explained = await runPsm(['policy', 'explain', join(policiesDir, 'main-node.yaml'), '--json']);
+    expect(explained.code, explained.stderr).toBe(0);
+    expect(explained.stdout).toContain('/usr/local/popc/services/popcobjrun');
+    const unknown = await runPsm(['init', ...loc, '--policy-set', 'popc-3']);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      expect.stringContaining('Allowed choices are default, popc'),
+    ]);
+  });
+
   it('uses $POPC_LOCATION when --location is absent, and --force replaces the key', async () => {
     const run = await runPsm(['init', '--json'], { env: { POPC_LOCATION: temp.location } });
     expect(run.code, run.stderr).toBe(0);

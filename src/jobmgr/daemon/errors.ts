@@ -24,7 +24,9 @@ export type DaemonErrorCode =
   /** The daemon's answer was not what a psm daemon sends (too large, not JSON, cut off). */
   | 'DAEMON_PROTOCOL'
   /** The daemon did not answer within the client's timeout. */
-  | 'DAEMON_TIMEOUT';
+  | 'DAEMON_TIMEOUT'
+  /** A run-main end for a run this daemon did not start, or whose end it recorded already. */
+  | 'RUN_NOT_OPEN';
 
 export type DaemonError = CodedError<DaemonErrorCode>;
 
@@ -38,6 +40,7 @@ export function daemonErrorCategory(code: DaemonErrorCode): ErrorCategory {
     case 'BODY_NOT_JSON':
       return 'input';
     case 'NO_SUCH_ROUTE':
+    case 'RUN_NOT_OPEN':
       return 'unreadable';
     case 'DAEMON_RUNNING':
       return 'refused';
@@ -63,6 +66,7 @@ const DAEMON_CODES: Record<DaemonErrorCode, true> = {
   DAEMON_UNREACHABLE: true,
   DAEMON_PROTOCOL: true,
   DAEMON_TIMEOUT: true,
+  RUN_NOT_OPEN: true,
 };
 
 export function isDaemonErrorCode(code: string): code is DaemonErrorCode {

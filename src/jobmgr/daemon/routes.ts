@@ -6,6 +6,7 @@ import type { Pool } from '../pool.js';
 import { checkAppId, checkJobId, checkKeys } from '../requests.js';
 import { onlyFields, type Body } from './body.js';
 import { daemonErrorCategory, type DaemonError } from './errors.js';
+import { runMainEndRoute } from './run-main-end-route.js';
 import { runMainRoute, type RouteDeps } from './run-main-route.js';
 
 /** What a route answers: an HTTP status and a JSON value. */
@@ -122,6 +123,7 @@ export const ROUTES: Readonly<Record<string, Route>> = {
       ),
   },
   '/v1/run-main': { method: 'POST', handle: runMainRoute },
+  '/v1/run-main/end': { method: 'POST', handle: runMainEndRoute },
   '/v1/apps': {
     method: 'GET',
     handle: (pool) =>

@@ -6,15 +6,17 @@ import { parseRunMainRequest, runMainErrorCategory } from '../../psm/run-main/in
 import type { Pool } from '../pool.js';
 import { checkAppId } from '../requests.js';
 import { onlyFields, type Body } from './body.js';
+import type { OpenRuns } from './open-runs.js';
 import type { Answer } from './routes.js';
 
-/** What a route may use beside the pool: the audit log (trusted workers only) and the log. */
+/** What a route may use beside the pool: the audit log (trusted workers only), the log, the open runs. */
 export interface RouteDeps {
   readonly audit?: AuditLog;
   readonly log?: Logger;
+  readonly runs: OpenRuns;
 }
 
-const refusal = (status: number, code: string, message: string): Answer => ({
+export const refusal = (status: number, code: string, message: string): Answer => ({
   status,
   body: { error: { code, message } },
 });
@@ -23,8 +25,9 @@ const refusal = (status: number, code: string, message: string): Answer => ({
  * `POST /v1/run-main {"app","object","args"}`: where `psm run-main` logs in to run an active
  * application's main (its worker, the worker's SSH endpoint and pinned host keys). The request is
  * checked as the CLI checks it and recorded in the audit log (application, worker, object, the
- * number of arguments: their values may be secrets of the application) before it is answered;
- * a run that could not be recorded is not answered. The CLI then runs it itself (src/cli/run-main.ts).
+ * number of arguments: their values may be secrets of the application, and the run's id) before
+ * it is answered; a run that could not be recorded is not answered. The CLI then runs it itself
+ * (src/cli/run-main.ts) and reports its end to `/v1/run-main/end` (run-main-end-route.ts).
  */
 export async function runMainRoute(pool: Pool, body: Body, deps: RouteDeps): Promise<Answer> {
   const fields = onlyFields(body, ['app', 'object', 'args']);
@@ -47,21 +50,31 @@ export async function runMainRoute(pool: Pool, body: Body, deps: RouteDeps): Pro
   if (app.phase === 'ending')
     return refusal(409, 'APP_ENDING', `${appId.value} is ending: its worker is being reverted`);
   const worker = pool.store.worker(app.worker);
+  const started = { app: app.appId, worker: app.worker, object: request.value.object };
+  const run = deps.runs.open(started);
   if (deps.audit !== undefined) {
     const recorded = await deps.audit.append({
       action: AUDIT_ACTIONS.runMain,
-      subject: { app: app.appId, worker: app.worker, object: request.value.object, args: args.length },
+      subject: { ...started, args: args.length, run },
     });
-    if (!recorded.ok)
+    if (!recorded.ok) {
+      deps.runs.close(run);
       return refusal(
         httpStatusForCategory(auditLogErrorCategory(recorded.error.code)),
         recorded.error.code,
         `the run could not be recorded in the audit log: ${recorded.error.message}`,
       );
+    }
   }
-  deps.log?.info('run-main', { app: app.appId, worker: app.worker, object: request.value.object });
+  deps.log?.info('run-main', { ...started, run });
   return {
     status: 200,
-    body: { app: app.appId, worker: app.worker, ssh: worker?.ssh ?? null, hostKeys: worker?.hostKeys ?? [] },
+    body: {
+      app: app.appId,
+      worker: app.worker,
+      run,
+      ssh: worker?.ssh ?? null,
+      hostKeys: worker?.hostKeys ?? [],
+    },
   };
 }

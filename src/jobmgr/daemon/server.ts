@@ -4,7 +4,9 @@ import type { AuditLog } from '../../psm/audit-log/index.js';
 import type { Pool } from '../pool.js';
 import { readJsonBody } from './body.js';
 import type { DaemonMetrics } from './metrics.js';
+import { OpenRuns } from './open-runs.js';
 import { daemonAnswer, ROUTES, type Answer } from './routes.js';
+import type { RouteDeps } from './run-main-route.js';
 
 /** Timeouts of the HTTP side (ms): a client that trickles its request is dropped. */
 export const HEADERS_TIMEOUT_MS = 10_000;
@@ -27,7 +29,8 @@ export interface DaemonServerDeps {
  * code's category. A handler that throws is a bug in psm: it is logged and answered 500, and the
  * daemon goes on serving.
  */
-export function createDaemonServer(deps: DaemonServerDeps): Server {
+export function createDaemonServer(serverDeps: DaemonServerDeps): Server {
+  const deps: ServingDeps = { ...serverDeps, runs: new OpenRuns() };
   const server = createServer(
     { maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS },
     (request, response) => {
@@ -50,11 +53,10 @@ export function createDaemonServer(deps: DaemonServerDeps): Server {
   return server;
 }
 
-async function handle(
-  deps: DaemonServerDeps,
-  request: IncomingMessage,
-  response: ServerResponse,
-): Promise<void> {
+/** What requests are served with: the daemon's parts and this server's open runs. */
+type ServingDeps = DaemonServerDeps & RouteDeps;
+
+async function handle(deps: ServingDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   const routeName =
     Object.hasOwn(ROUTES, path) || path === '/healthz' || path === '/metrics' ? path : 'unknown';
@@ -74,7 +76,7 @@ type Reply =
   | (Answer & { readonly close?: boolean })
   | { readonly status: number; readonly text: string; readonly contentType: string };
 
-async function answerFor(deps: DaemonServerDeps, path: string, request: IncomingMessage): Promise<Reply> {
+async function answerFor(deps: ServingDeps, path: string, request: IncomingMessage): Promise<Reply> {
   if (path === '/healthz' || path === '/metrics') {
     request.resume();
     if (request.method !== 'GET' && request.method !== 'HEAD')

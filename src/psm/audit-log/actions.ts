@@ -27,8 +27,10 @@ export const AUDIT_ACTIONS = {
   rotateSwitch: 'rotate.switch',
   rotateRemove: 'rotate.admin-remove',
   rotateDone: 'rotate.done',
-  /** psm run-main asked the daemon for an application's worker (subject: app, worker, object, number of args). */
+  /** psm run-main asked the daemon for an application's worker (subject: app, worker, object, number of args, run id). */
   runMain: 'run-main.start',
+  /** How that run ended, as its CLI reported it (subject: app, worker, object, run, exitCode, signal or error code). */
+  runMainEnd: 'run-main.end',
 } as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];

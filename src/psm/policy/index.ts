@@ -10,7 +10,7 @@ export type {
   StatPath,
 } from './lint.js';
 export { installShippedPolicies } from './install-shipped.js';
-export type { PolicyInstallError } from './install-shipped.js';
+export type { PolicyInstallError, ShippedPolicySource } from './install-shipped.js';
 export { parsePolicy } from './parse.js';
 export * from './limits.js';
 export * from './types.js';
