@@ -36,22 +36,34 @@ export function interruption() {
 
 /**
  * Runs `file ARGS...` to its end (`input` on its stdin, else none); resolves {code, signal, stdout, stderr}. Killed (SIGKILL) after
- * `timeoutMs`; SIGTERM'd when the run is interrupted, which then rejects with Interrupted.
+ * `timeoutMs`; SIGTERM'd when the run is interrupted, which then rejects with Interrupted. With
+ * `group`, the program and everything it starts (popcrun's client and its ssh sessions) run in a
+ * process group of their own, and the signals go to the whole group.
  */
-export function run(file, args, { timeoutMs = 300_000, env, stop, input } = {}) {
+export function run(file, args, { timeoutMs = 300_000, env, stop, input, cwd, group = false } = {}) {
   stop?.throwIfTripped();
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: env ?? process.env,
+      cwd,
+      detached: group,
     });
+    const kill = (signal) => {
+      try {
+        if (group && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // already gone
+      }
+    };
     if (input !== undefined) child.stdin.end(input);
     const out = [];
     const err = [];
     child.stdout.on('data', (chunk) => out.push(chunk));
     child.stderr.on('data', (chunk) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const off = stop?.onTrip(() => child.kill('SIGTERM')) ?? (() => {});
+    const timer = setTimeout(() => kill('SIGKILL'), timeoutMs);
+    const off = stop?.onTrip(() => kill('SIGTERM')) ?? (() => {});
     child.on('error', (error) => {
       clearTimeout(timer);
       off();
