@@ -2,9 +2,9 @@
 // whose two objects run in two workers spans two grid nodes. Each is a psm location of its own
 // in the demo's directory (psm init, the POP-C++ main-node policy in place of the shipped one,
 // its own psm daemon on the same image); the application reserves a worker on each with one
-// main-node key, and the tunnel map psm's $POPC_RSH reads is written from the reserve answers
-// and each node's pinned known_hosts.
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+// main-node key, and each node adds its worker to the tunnel map psm's $POPC_RSH reads
+// (`psm popc tunnel-map`).
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon } from './steps-start.mjs';
@@ -13,9 +13,6 @@ import { toolkit } from './toolkit.mjs';
 export const NODES = ['node-1', 'node-2'];
 /** One object port per node (the POP-C++ main-node policy permits 2712-2715). */
 export const OBJECT_PORTS = { 'node-1': 2712, 'node-2': 2713 };
-/** The worker ports that carry an object's callback and AppCoreService back (its permitlisten). */
-const CALLBACK_PORT = 2720;
-const APPSERVICE_PORT = 2721;
 
 /** psm init, the POP-C++ policies linted, psm daemon: one grid node, recorded in ctx.popcNodes. */
 export async function startPopcNode(s, ctx, name) {
@@ -67,26 +64,27 @@ export async function reserveOn(s, node, app, key) {
 }
 
 /**
- * The tunnel map (docs/popc.md) for bin/psm-popc-rsh.js: one entry per node, named as the
- * program names its machines (od.url("node-1:2712")), reached with the application's key and
- * that node's pinned known_hosts under the worker's name.
+ * `psm popc tunnel-map` on the node: adds its worker to the tunnel map psm's $POPC_RSH reads
+ * (docs/popc.md), named as the program names its machines (od.url("node-1:2712")), with the
+ * node's pinned known_hosts under the worker's name and the ports checked against the node's
+ * main-node policy. One node after the other: each rewrites the same map.
  */
-export async function writeTunnelMap(dir, nodes, key) {
-  const workers = nodes.map((node) => ({
-    name: node.name,
-    sshHost: node.reserved.ssh.host ?? '127.0.0.1',
-    sshPort: node.reserved.ssh.port,
-    user: 'popc',
-    identityFile: key,
-    knownHostsFile: node.tools.knownHosts,
-    hostKeyAlias: node.reserved.worker,
-    objectPorts: [OBJECT_PORTS[node.name]],
-    callbackPort: CALLBACK_PORT,
-    appservicePort: APPSERVICE_PORT,
-  }));
-  const file = join(dir, 'tunnels.json');
-  await writeFile(file, `${JSON.stringify({ workers }, null, 2)}\n`, { mode: 0o600 });
-  return file;
+export async function addToTunnelMap(s, node, app, map, key) {
+  const args = ['popc', 'tunnel-map', app, '--map', map, '--name', node.name, '--identity', key];
+  const added = await node.tools.psmJson([...args, '--object-port', String(OBJECT_PORTS[node.name])]);
+  const entry = added.json?.entry;
+  s.fact(`popcMap.${node.name}`, { code: added.code, entry: entry ?? null });
+  s.check(
+    added.code === 0 &&
+      entry?.hostKeyAlias === node.reserved.worker &&
+      entry?.sshPort === node.reserved.ssh.port &&
+      entry?.knownHostsFile === node.tools.knownHosts,
+    `${node.name}: psm popc tunnel-map adds ${node.reserved.worker} (its pinned known_hosts, the policy's ports)`,
+    entry === undefined
+      ? added.stderr.trim()
+      : `${entry.name} -> ssh ${entry.sshHost}:${entry.sshPort}, -L ${entry.objectPorts.join(',')}, -R ${entry.callbackPort},${entry.appservicePort}`,
+  );
+  if (added.code !== 0) throw new Error(`psm popc tunnel-map on ${node.name} failed`);
 }
 
 /**

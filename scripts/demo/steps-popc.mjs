@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { popcPaths } from './image.mjs';
 import { run } from './processes.mjs';
-import { loginsSeen, NODES, OBJECT_PORTS, reserveOn, startPopcNode, writeTunnelMap } from './popc-nodes.mjs';
+import { loginsSeen, NODES, OBJECT_PORTS, reserveOn, startPopcNode, addToTunnelMap } from './popc-nodes.mjs';
 
 const APP = 'psmsum';
 const RESULT =
@@ -59,7 +59,19 @@ export async function stepPopc(s, ctx) {
 
   const dir = join(ctx.work, APP);
   await mkdir(dir, { mode: 0o700 });
-  const map = await writeTunnelMap(dir, nodes, key);
+  const map = join(dir, 'tunnels.json');
+  for (const node of nodes) await addToTunnelMap(s, node, APP, map, key);
+  // A port the node's policy does not permit never gets into the map.
+  const sshd = await nodes[0].tools.psmJson(
+    ['popc', 'tunnel-map', APP, '--map', map, '--identity', key, '--object-port', '22'],
+    { show: false },
+  );
+  s.fact('popcMapRefused', { code: sshd.code, error: sshd.json?.error ?? null });
+  s.check(
+    sshd.code === 4 && sshd.json?.error?.code === 'POPC_RSH_NOT_PERMITTED',
+    "an object port the policy's permitOpen does not list (22) is refused (exit 4)",
+    sshd.json?.error?.message ?? sshd.stderr.trim(),
+  );
   const before = await Promise.all(nodes.map((node) => loginsSeen(node, fingerprint)));
   s.doing(`POP-C++'s popcrun runs ${APP}`);
   const machines = nodes.map((node) => `${node.name}:${OBJECT_PORTS[node.name]}`);

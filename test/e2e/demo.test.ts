@@ -213,6 +213,20 @@ describe('npm run demo: psm main job on real worker VMs', () => {
     expect(Object.keys(popc.workers)).toEqual(['node-1', 'node-2']);
     // Each node's worker's own sshd logged exactly one login with the application's key.
     expect(popc.logins).toEqual({ 'node-1': 1, 'node-2': 1 });
+    // psm popc tunnel-map wrote each node's entry: its worker, its own pinned known_hosts.
+    for (const node of ['node-1', 'node-2']) {
+      const added = fact<{ code: number; entry: Record<string, unknown> }>(`popcMap.${node}`);
+      expect(added.code).toBe(0);
+      expect(added.entry).toMatchObject({
+        name: node,
+        hostKeyAlias: popc.workers[node],
+        knownHostsFile: join(run.work, node, 'var', 'psm', 'known_hosts'),
+        callbackPort: 2720,
+        appservicePort: 2721,
+      });
+    }
+    const refused = fact<{ code: number; error: { code: string } }>('popcMapRefused');
+    expect([refused.code, refused.error.code]).toEqual([4, 'POPC_RSH_NOT_PERMITTED']);
     const shells = fact<Record<string, Ssh>>('popcShell');
     expect(Object.keys(shells)).toEqual(['node-1', 'node-2']);
     for (const shell of Object.values(shells)) expect([shell.code, shell.stdout]).toEqual([126, '']);
