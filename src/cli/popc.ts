@@ -89,9 +89,10 @@ export function register(program: Command, io: CliIo): void {
       const checked = checkEntryAgainstPolicy(entry, policy);
       if (!checked.ok) throw failureOf(checked.error, popcRshErrorCategory);
       const file = resolve(flags.map);
-      const before = await readFile(file).catch((e: NodeJS.ErrnoException) =>
-        e.code === 'ENOENT' ? undefined : Promise.reject(e),
-      );
+      const before = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return undefined;
+        throw new CliFailure('HOST_IO', `cannot read ${file} (${e.code ?? 'error'})`, 'unreadable');
+      });
       if (before !== undefined && before.length > MAX_TUNNEL_MAP_BYTES)
         throw new CliFailure(
           'POPC_RSH_CONFIG_INVALID',
@@ -100,7 +101,9 @@ export function register(program: Command, io: CliIo): void {
         );
       const text = addToTunnelMap(before?.toString('utf8'), entry);
       if (!text.ok) throw failureOf({ ...text.error, file }, popcRshErrorCategory);
-      await writeFileAtomic(file, text.value, { mode: 0o600 });
+      await writeFileAtomic(file, text.value, { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
+        throw new CliFailure('HOST_IO', `cannot write ${file} (${e.code ?? 'error'})`, 'unreadable');
+      });
       if (flags.json === true) return printJson(io, { map: file, entry });
       printLine(
         io,
