@@ -24,6 +24,22 @@ export async function qemuProcessesUnder(dir) {
   return found;
 }
 
+/**
+ * PIDs of other live processes whose command line names `dir`, less `exclude` (the daemons):
+ * what an interrupted POP-C++ client leaves, its $POPC_RSH's ssh sessions (they name the run's
+ * known_hosts) and its AppCoreService (its -cwd), each in a process group of its own.
+ */
+export async function strayProcessesUnder(dir, exclude = []) {
+  const found = [];
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry);
+    if (!/^\d+$/.test(entry) || pid === process.pid || exclude.includes(pid)) continue;
+    const argv = await readFile(join('/proc', entry, 'cmdline'), 'utf8').catch(() => '');
+    if (!argv.split('\0')[0]?.includes('qemu-system') && argv.includes(dir)) found.push(pid);
+  }
+  return found;
+}
+
 /** Stops one location's daemon and destroys its VMs (named LABEL/WORKER in `destroyed`). */
 async function stopOne(ctx, node, label, done) {
   if (node.daemon !== undefined) {
@@ -58,6 +74,14 @@ export async function stopNodes(ctx) {
   const done = { daemonExit: null, daemons: {}, daemonLogs: {}, destroyed: [] };
   const nodes = [{ node: ctx, label: basename(ctx.location) }];
   for (const node of ctx.popcNodes ?? []) nodes.push({ node, label: node.name });
+  const daemons = nodes.map(({ node }) => node.daemon?.child.pid).filter((pid) => pid !== undefined);
+  for (const pid of await strayProcessesUnder(ctx.work, daemons)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
   await Promise.all(nodes.map(({ node, label }) => stopOne(ctx, node, label, done)));
   done.daemonExit = done.daemons[basename(ctx.location)] ?? null;
   done.destroyed.sort();
@@ -79,6 +103,7 @@ export async function removeWork(ctx) {
   for (let i = 0; i < 20 && (await qemuProcessesUnder(ctx.work)).length > 0; i += 1) await sleep(250);
   return {
     qemuProcesses: await qemuProcessesUnder(ctx.work),
+    otherProcesses: await strayProcessesUnder(ctx.work),
     workDirExists: existsSync(ctx.work),
     socketExists: [ctx, ...(ctx.popcNodes ?? [])].some((n) =>
       existsSync(join(n.location, 'var', 'psm', 'psm.sock')),

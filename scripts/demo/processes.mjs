@@ -5,6 +5,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** How long `run` waits for a program's output to close after the program exited. */
+const EXIT_LINGER_MS = 5000;
+
 /** Thrown when Ctrl-C or SIGTERM stopped the run; the demo cleans up and exits 130/143. */
 export class Interrupted extends Error {
   constructor(signal) {
@@ -64,13 +67,13 @@ export function run(file, args, { timeoutMs = 300_000, env, stop, input, cwd, gr
     child.stderr.on('data', (chunk) => err.push(chunk));
     const timer = setTimeout(() => kill('SIGKILL'), timeoutMs);
     const off = stop?.onTrip(() => kill('SIGTERM')) ?? (() => {});
-    child.on('error', (error) => {
+    let linger;
+    let settled = false;
+    const settle = (code, signal) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      off();
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      clearTimeout(linger);
       off();
       if (stop?.signal !== undefined) return reject(new Interrupted(stop.signal));
       resolve({
@@ -79,6 +82,24 @@ export function run(file, args, { timeoutMs = 300_000, env, stop, input, cwd, gr
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
+    };
+    child.on('error', (error) => {
+      settled = true;
+      clearTimeout(timer);
+      off();
+      reject(error);
+    });
+    child.on('close', settle);
+    // A program whose children outlive it can hold its stdout open after it exited (POP-C++
+    // starts each $POPC_RSH in a process group of its own, and an interrupted client leaves
+    // their ssh sessions up): settle a moment after its exit anyway, so that an interruption or a
+    // timeout never waits on them; the cleanup stops them (cleanup.mjs, strayProcessesUnder).
+    child.on('exit', (code, signal) => {
+      linger = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        settle(code, signal);
+      }, EXIT_LINGER_MS);
     });
   });
 }

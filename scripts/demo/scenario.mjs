@@ -53,9 +53,9 @@ async function stepFinish(s, ctx) {
   ctx.removed = true;
   s.fact('leftovers', left);
   s.check(
-    left.qemuProcesses.length === 0,
-    'no qemu-system process of this run is left',
-    left.qemuProcesses.join(' ') || 'none',
+    left.qemuProcesses.length === 0 && left.otherProcesses.length === 0,
+    'no qemu-system process of this run is left, nor any other naming its directory',
+    [...left.qemuProcesses, ...left.otherProcesses].join(' ') || 'none',
   );
   s.check(
     !left.workDirExists && !left.socketExists,

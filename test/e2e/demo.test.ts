@@ -249,28 +249,47 @@ describe('npm run demo: psm main job on real worker VMs', () => {
     expect(run.work).toMatch(/psm-demo-/);
     expect(existsSync(run.work)).toBe(false);
     expect(await qemuProcessesLeft(run.work)).toEqual([]);
+    expect(await processesNaming(run.work)).toEqual([]);
   });
 });
 
 /**
- * Runs the demo and sends `signal` once a stdout line matches `when` and a QEMU of the run is up;
- * resolves with the run and how many of its QEMU processes were alive at that moment.
+ * Runs the demo and sends `signal` once a stdout line matches `when` and `ready` holds (by
+ * default: a QEMU of the run is up), looked at every `pollMs`; resolves with the run and how many
+ * of its QEMU processes were alive at that moment.
  */
-async function interruptedRun(when: RegExp, signal: NodeJS.Signals) {
+async function interruptedRun(
+  when: RegExp,
+  signal: NodeJS.Signals,
+  { ready = async (work: string) => (await qemuProcessesNaming(work)).length > 0, pollMs = 500 } = {},
+) {
   let work = '';
   let watching = false;
   let alive = 0;
+  let seen = false;
   const run = await runDemo([], (line, child) => {
     work = /psm-demo: working in (\S+)/.exec(line)?.[1] ?? work;
     if (watching || !when.test(line)) return;
     watching = true;
     void (async () => {
-      for (let i = 0; i < 600 && (await qemuProcessesNaming(work)).length === 0; i += 1) await sleep(500);
+      for (let waited = 0; waited < 300_000 && child.exitCode === null; waited += pollMs) {
+        if (await ready(work)) {
+          seen = true;
+          break;
+        }
+        await sleep(pollMs);
+      }
       alive = (await qemuProcessesNaming(work)).length;
       child.kill(signal);
     })();
   });
-  return { run, work, alive };
+  return { run, work, alive, seen };
+}
+
+/** The ssh sessions psm's $POPC_RSH holds for the run's objects (ssh -R ... with a node's known_hosts). */
+async function objectSessions(work: string): Promise<number> {
+  const sessions = await processesNaming(`${work}/node-`);
+  return sessions.filter((p) => / ssh .* -R /.test(` ${p.replace(/^\d+: /, '')} `)).length;
 }
 
 /** Live processes (other than QEMU) whose command line names `dir`: the run's ssh sessions, say. */
@@ -320,9 +339,15 @@ describe('npm run demo interrupted', () => {
   );
 
   it(
-    'Ctrl-C (SIGINT) while popcrun runs psmsum (step 8, five VMs up): exit 130, no qemu-system, ssh or other process of the run, no socket or directory left',
+    "Ctrl-C (SIGINT) while psmsum's objects run (step 8, five VMs, the objects' ssh sessions up): exit 130, no qemu-system, ssh or other process of the run, no socket or directory left",
     async () => {
-      const { run, work, alive } = await interruptedRun(/\$ POPC_RSH=/, 'SIGINT');
+      // Once an object's ssh session is up: POP-C++ runs each $POPC_RSH in a process group of
+      // its own, so these outlive the client and must be stopped by the cleanup.
+      const { run, work, alive, seen } = await interruptedRun(/\$ POPC_RSH=/, 'SIGINT', {
+        ready: async (w) => (await objectSessions(w)) > 0,
+        pollMs: 50,
+      });
+      expect(seen, `no object session seen before the run ended:\n${run.stdout}`).toBe(true);
       expect(alive).toBe(5);
       expect(run.stdout).toMatch(/interrupted by SIGINT; cleaning up/);
       expect(run.code, run.stdout).toBe(130);
