@@ -286,10 +286,15 @@ async function interruptedRun(
   return { run, work, alive, seen };
 }
 
-/** The ssh sessions psm's $POPC_RSH holds for the run's objects (ssh -R ... with a node's known_hosts). */
+/** The ssh sessions psm's $POPC_RSH holds for the run's objects (ssh ... -R ..., naming the run's known_hosts). */
 async function objectSessions(work: string): Promise<number> {
-  const sessions = await processesNaming(`${work}/node-`);
-  return sessions.filter((p) => / ssh .* -R /.test(` ${p.replace(/^\d+: /, '')} `)).length;
+  let found = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(join('/proc', entry, 'cmdline'), 'utf8').catch(() => '')).split('\0');
+    if (argv[0] === 'ssh' && argv.includes('-R') && argv.some((a) => a.includes(work))) found += 1;
+  }
+  return found;
 }
 
 /** Live processes (other than QEMU) whose command line names `dir`: the run's ssh sessions, say. */
