@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run demo`: psm's main job on a throwaway grid node with real QEMU worker VMs (see
-// scripts/demo/scenario.mjs for the eight steps). Exit 0 when every check passed, 1 when one
+// scripts/demo/scenario.mjs for the nine steps). Exit 0 when every check passed, 1 when one
 // failed, 130/143 after Ctrl-C/SIGTERM (cleaned up either way). `--report FILE` also writes the
 // run as JSON (the e2e test reads it).
 import { writeFile } from 'node:fs/promises';

@@ -39,6 +39,30 @@ const CONFIGURE_ARGS = [
 /** popcc hands these to g++: the same language as the libraries (its preprocessor has it built in). */
 const PROGRAM_FLAGS = ['-std=gnu++98', '-O2'];
 
+/**
+ * What the build runs (program that must exist -> the Debian package that provides it): the
+ * compilers, POP-C++'s build tools, and SunRPC's XDR, gone from glibc. scripts/test-setup.mjs
+ * installs them; a build without them stops at once with POPC_BUILD_DEPS_MISSING.
+ */
+export const POPC_BUILD_PACKAGES = {
+  '/usr/bin/g++': 'g++',
+  '/usr/bin/make': 'make',
+  '/usr/bin/autoconf': 'autoconf',
+  '/usr/bin/automake': 'automake',
+  '/usr/bin/libtoolize': 'libtool',
+  '/usr/bin/bison': 'bison',
+  '/usr/bin/flex': 'flex',
+  '/usr/bin/byacc': 'byacc',
+  '/usr/bin/patch': 'patch',
+  '/usr/include/tirpc/rpc/xdr.h': 'libtirpc-dev',
+};
+
+/** The Debian packages of POPC_BUILD_PACKAGES whose program is missing here. */
+export function missingBuildPackages() {
+  const missing = Object.entries(POPC_BUILD_PACKAGES).filter(([path]) => !existsSync(path));
+  return [...new Set(missing.map(([, pkg]) => pkg))];
+}
+
 /** Where the tarball is: $PSM_POPC_SOURCE, else the shared vendor directory next to the checkout. */
 export function popcSourceTarball() {
   if (process.env.PSM_POPC_SOURCE) return resolve(process.env.PSM_POPC_SOURCE);
@@ -119,6 +143,11 @@ export function buildPopc(out) {
   const digest = popcInputsDigest(tarball);
   const stamp = join(target, 'inputs');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return target;
+  const missing = missingBuildPackages();
+  if (missing.length > 0)
+    throw new Error(
+      `POPC_BUILD_DEPS_MISSING: building POP-C++ needs ${missing.join(' ')} (apt-get install -y ${missing.join(' ')})`,
+    );
   console.log(`psm test set-up: building POP-C++ 2.5 into ${target} (make -j2; slow on 2 cores)`);
   const started = process.hrtime.bigint();
   const temp = `${target}.tmp`;
@@ -152,5 +181,10 @@ export function buildPopc(out) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  buildPopc(process.argv[2] ?? process.env.PSM_POPC ?? join(REPO, '.cache/popc-2.5'));
+  try {
+    buildPopc(process.argv[2] ?? process.env.PSM_POPC ?? join(REPO, '.cache/popc-2.5'));
+  } catch (error) {
+    console.error(`popc-build: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
 }

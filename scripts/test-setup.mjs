@@ -4,7 +4,7 @@
 // the worker VM image and the vSphere simulator (both built once into .cache/, reused afterwards).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { buildPopc } from './popc-build.mjs';
+import { buildPopc, POPC_BUILD_PACKAGES } from './popc-build.mjs';
 import { buildVcsim } from './vcsim-build.mjs';
 
 const DEBIAN_PACKAGES = {
@@ -27,15 +27,8 @@ const DEBIAN_PACKAGES = {
   '/usr/bin/go': 'golang-go',
   '/usr/share/gocode/src/github.com/vmware/govmomi/simulator/simulator.go':
     'golang-github-vmware-govmomi-dev',
-  // POP-C++ 2.5 (scripts/popc-build.mjs): its build tools, and SunRPC's XDR, gone from glibc
-  '/usr/bin/autoconf': 'autoconf',
-  '/usr/bin/automake': 'automake',
-  '/usr/bin/libtoolize': 'libtool',
-  '/usr/bin/bison': 'bison',
-  '/usr/bin/flex': 'flex',
-  '/usr/bin/byacc': 'byacc',
-  '/usr/bin/patch': 'patch',
-  '/usr/include/tirpc/rpc/xdr.h': 'libtirpc-dev',
+  // POP-C++ 2.5 (scripts/popc-build.mjs): its compilers, build tools and SunRPC's XDR
+  ...POPC_BUILD_PACKAGES,
 };
 
 function run(file, args) {

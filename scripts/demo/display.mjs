@@ -15,7 +15,7 @@ export function createDisplay(out = process.stdout) {
     if (!tty || live === undefined) return;
     const seconds = ((Date.now() - live.started) / 1000).toFixed(0);
     const frame = SPIN[Math.floor(Date.now() / 250) % SPIN.length];
-    out.write(`\r\x1b[2K${frame} step ${live.n}/8: ${live.doing} (${seconds} s)`);
+    out.write(`\r\x1b[2K${frame} step ${live.n}/${live.total}: ${live.doing} (${seconds} s)`);
   };
   const line = (text) => {
     clearLive();
@@ -25,9 +25,9 @@ export function createDisplay(out = process.stdout) {
   return {
     tty,
     line,
-    stepStart(n, title) {
-      line(`\n[${n}/8] ${title}`);
-      live = { n, doing: title, started: Date.now() };
+    stepStart(n, title, total) {
+      line(`\n[${n}/${total}] ${title}`);
+      live = { n, total, doing: title, started: Date.now() };
       if (tty) timer = setInterval(drawLive, 250);
     },
     doing(text) {

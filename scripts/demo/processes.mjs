@@ -5,6 +5,9 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** How long `run` waits for a program's output to close after the program exited. */
+const EXIT_LINGER_MS = 5000;
+
 /** Thrown when Ctrl-C or SIGTERM stopped the run; the demo cleans up and exits 130/143. */
 export class Interrupted extends Error {
   constructor(signal) {
@@ -36,29 +39,41 @@ export function interruption() {
 
 /**
  * Runs `file ARGS...` to its end (`input` on its stdin, else none); resolves {code, signal, stdout, stderr}. Killed (SIGKILL) after
- * `timeoutMs`; SIGTERM'd when the run is interrupted, which then rejects with Interrupted.
+ * `timeoutMs`; SIGTERM'd when the run is interrupted, which then rejects with Interrupted. With
+ * `group`, the program and everything it starts (popcrun's client and its ssh sessions) run in a
+ * process group of their own, and the signals go to the whole group.
  */
-export function run(file, args, { timeoutMs = 300_000, env, stop, input } = {}) {
+export function run(file, args, { timeoutMs = 300_000, env, stop, input, cwd, group = false } = {}) {
   stop?.throwIfTripped();
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       env: env ?? process.env,
+      cwd,
+      detached: group,
     });
+    const kill = (signal) => {
+      try {
+        if (group && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // already gone
+      }
+    };
     if (input !== undefined) child.stdin.end(input);
     const out = [];
     const err = [];
     child.stdout.on('data', (chunk) => out.push(chunk));
     child.stderr.on('data', (chunk) => err.push(chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const off = stop?.onTrip(() => child.kill('SIGTERM')) ?? (() => {});
-    child.on('error', (error) => {
+    const timer = setTimeout(() => kill('SIGKILL'), timeoutMs);
+    const off = stop?.onTrip(() => kill('SIGTERM')) ?? (() => {});
+    let linger;
+    let settled = false;
+    const settle = (code, signal) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      off();
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
+      clearTimeout(linger);
       off();
       if (stop?.signal !== undefined) return reject(new Interrupted(stop.signal));
       resolve({
@@ -67,6 +82,24 @@ export function run(file, args, { timeoutMs = 300_000, env, stop, input } = {}) 
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
       });
+    };
+    child.on('error', (error) => {
+      settled = true;
+      clearTimeout(timer);
+      off();
+      reject(error);
+    });
+    child.on('close', settle);
+    // A program whose children outlive it can hold its stdout open after it exited (POP-C++
+    // starts each $POPC_RSH in a process group of its own, and an interrupted client leaves
+    // their ssh sessions up): settle a moment after its exit anyway, so that an interruption or a
+    // timeout never waits on them; the cleanup stops them (cleanup.mjs, strayProcessesUnder).
+    child.on('exit', (code, signal) => {
+      linger = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        settle(code, signal);
+      }, EXIT_LINGER_MS);
     });
   });
 }

@@ -1,5 +1,5 @@
 // psm's main job end to end, as `npm run demo` shows it and test/e2e/demo.test.ts asserts it:
-// eight numbered steps on real QEMU workers, each check recorded with what was seen, the whole
+// nine numbered steps on real QEMU workers, each check recorded with what was seen, the whole
 // run returned as a report. Cleanup (daemon stopped, VMs destroyed, directory removed) runs on
 // success, failure and interruption alike.
 import { mkdir, mkdtemp } from 'node:fs/promises';
@@ -11,7 +11,8 @@ import { stepNode, stepReserve } from './steps-start.mjs';
 import { stepRunMain, stepSsh } from './steps-ssh.mjs';
 import { stepDrift, stepRotate } from './steps-keys.mjs';
 import { stepEnd } from './steps-end.mjs';
-import { removeWork, stopNode } from './cleanup.mjs';
+import { stepPopc } from './steps-popc.mjs';
+import { removeWork, stopNodes } from './cleanup.mjs';
 
 export const STEPS = [
   [1, 'a throwaway grid node: psm init, policies linted, psm daemon on QEMU workers', stepNode],
@@ -21,16 +22,23 @@ export const STEPS = [
   [5, 'psm rotate-keys --admin --host-keys: the old admin key refused', stepRotate],
   [6, 'a drift injected, found by psm audit, fixed by psm audit --fix', stepDrift],
   [7, 'app-a ends: its key refused, its worker reverted and reused', stepEnd],
-  [8, 'psm audit-log verify on the whole run, clean shutdown, nothing left', stepFinish],
+  [8, "a real POP-C++ program: psmsum's objects in workers of two grid nodes", stepPopc],
+  [9, 'psm audit-log verify on the whole run, clean shutdown, nothing left', stepFinish],
 ];
 
 async function stepFinish(s, ctx) {
-  s.doing('stopping the daemon, destroying the VMs');
-  const stopped = await stopNode(ctx);
+  s.doing('stopping the daemons, destroying the VMs');
+  const stopped = await stopNodes(ctx);
   s.fact('shutdown', stopped);
-  s.check(stopped.daemonExit === 0, 'psm daemon stops on SIGTERM (exit 0)', `exit ${stopped.daemonExit}`);
+  const exits = Object.entries(stopped.daemons);
   s.check(
-    stopped.destroyed.length === 3,
+    exits.length === 3 && exits.every(([, code]) => code === 0),
+    'every psm daemon of the run stops on SIGTERM (exit 0)',
+    exits.map(([node, code]) => `${node} exit ${code}`).join(', '),
+  );
+  // Three workers of the first node (max_vms 3), one on each of step 8's two grid nodes.
+  s.check(
+    stopped.destroyed.length === 5,
     'every worker VM of the run is destroyed',
     stopped.destroyed.join(', '),
   );
@@ -45,9 +53,9 @@ async function stepFinish(s, ctx) {
   ctx.removed = true;
   s.fact('leftovers', left);
   s.check(
-    left.qemuProcesses.length === 0,
-    'no qemu-system process of this run is left',
-    left.qemuProcesses.join(' ') || 'none',
+    left.qemuProcesses.length === 0 && left.otherProcesses.length === 0,
+    'no qemu-system process of this run is left, nor any other naming its directory',
+    [...left.qemuProcesses, ...left.otherProcesses].join(' ') || 'none',
   );
   s.check(
     !left.workDirExists && !left.socketExists,
@@ -67,6 +75,7 @@ export async function runScenario({ root, image, display, stop }) {
   const vmDir = join(location, 'var', 'psm', 'vms');
   await mkdir(join(work, 'keys'), { mode: 0o700 });
   const ctx = { root, image, display, stop, work, location, vmDir, daemon: undefined, removed: false };
+  ctx.popcNodes = [];
   ctx.tools = toolkit({ root, work, location, vmDir, stop, display });
   const report = { work, steps: [], facts: {}, ok: false, error: undefined, leftovers: undefined };
   display.line(`psm-demo: working in ${work} (removed at the end)`);
@@ -76,7 +85,7 @@ export async function runScenario({ root, image, display, stop }) {
       const step = { n, title, checks: [], seconds: 0, error: undefined };
       report.steps.push(step);
       const t0 = Date.now();
-      display.stepStart(n, title);
+      display.stepStart(n, title, STEPS.length);
       const s = {
         display,
         doing: (text) => display.doing(text),
@@ -106,7 +115,7 @@ export async function runScenario({ root, image, display, stop }) {
       report.error = error.message;
     } else report.error ??= error instanceof Error ? error.message : String(error);
     if (!ctx.removed) {
-      await stopNode(ctx);
+      await stopNodes(ctx);
       report.leftovers = await removeWork(ctx);
     }
     if (error instanceof Interrupted) {

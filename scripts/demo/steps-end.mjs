@@ -1,5 +1,5 @@
 // Step 7: the first application ends (its key refused, its worker reverted and given to the next
-// application with the same pinned host key); step 8's checks after the shutdown.
+// application with the same pinned host key).
 import { HELLO } from './steps-ssh.mjs';
 
 export async function stepEnd(s, ctx) {

@@ -1,31 +1,18 @@
-// Steps 1 and 2: a throwaway grid node (psm init, the shipped policies linted, psm daemon on
-// real QEMU workers), then two applications reserving at the same time, each worker with its own
+// Steps 1 and 2: a throwaway grid node (the worker image with POP-C++'s worker side, psm init,
+// the shipped policies linted, psm daemon on real QEMU workers), then two applications reserving at the same time, each worker with its own
 // fresh host key, pinned in psm's known_hosts before anybody connects.
 import { copyFile, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureImage } from './image.mjs';
 import { startChild, unlessInterrupted } from './processes.mjs';
 
 export const POLICIES = ['admin.yaml', 'main-node.yaml', 'initiator.yaml'];
 
 export async function stepNode(s, ctx) {
   const { psm, psmJson } = ctx.tools;
-  s.doing('the worker image');
-  const shown = await psm(['image', 'show', ctx.image, '--json']);
-  if (shown.code !== 0) {
-    const built = await psm(
-      ['image', 'build', '--out', ctx.image, '--cache', join(ctx.root, '.cache', 'worker-image-cache')],
-      {
-        timeoutMs: 1_800_000,
-      },
-    );
-    s.check(
-      built.code === 0,
-      'the worker image is built',
-      built.code === 0 ? ctx.image : built.stderr.trim(),
-    );
-  } else s.check(true, 'the worker image is there', ctx.image);
+  await ensureImage(s, ctx);
 
   const init = await psmJson(['init']);
   s.fact('init', { code: init.code, adminKeyFingerprint: init.json?.adminKeyFingerprint });
@@ -44,25 +31,7 @@ export async function stepNode(s, ctx) {
   s.check(lint.code === 0, 'the shipped policies lint clean (--strict)', lint.stdout.trim());
 
   s.doing('psm daemon starts');
-  const args = ['daemon', '--max-vms', '3', '--keep-free', '1', '--vm-dir', ctx.vmDir, '--image', ctx.image];
-  ctx.display.command(`psm ${args.join(' ')} &`);
-  const started = await startChild(
-    process.execPath,
-    [
-      join(ctx.root, 'bin', 'psm.js'),
-      ...args,
-      '--memory',
-      '256',
-      '--grace',
-      '20',
-      '--log-level',
-      'warn',
-      '--json',
-    ],
-    { env: { ...process.env, POPC_LOCATION: ctx.location }, firstLine: true },
-  );
-  ctx.daemon = started.handle;
-  const serving = JSON.parse(await unlessInterrupted(started.line, ctx.stop));
+  const serving = await startDaemon(ctx, ctx, { maxVms: 3, keepFree: 1 });
   s.fact('daemon', { socket: serving.socket, pid: serving.pid });
   s.check(
     existsSync(serving.socket),
@@ -75,6 +44,28 @@ export async function stepNode(s, ctx) {
     'the pool runs with max_vms 3, keep_free 1',
     `${status.json?.total ?? '?'} worker(s) so far, ${status.json?.free ?? '?'} free, the rest being cloned and prepared`,
   );
+}
+
+/**
+ * Starts `psm daemon` for `node` (the demo's first location, or one of step 8's: {location,
+ * vmDir, label}) as a child in a process group of its own; `node.daemon` holds it at once, so
+ * that an interruption while it starts still stops it. Resolves with its {socket, pid} line.
+ */
+export async function startDaemon(ctx, node, { maxVms, keepFree }) {
+  const args = ['daemon', '--max-vms', String(maxVms), '--keep-free', String(keepFree)];
+  args.push('--vm-dir', node.vmDir, '--image', ctx.image);
+  ctx.display.command(`${node.label ? `POPC_LOCATION=${node.label} ` : ''}psm ${args.join(' ')} &`);
+  const started = await startChild(
+    process.execPath,
+    [
+      join(ctx.root, 'bin', 'psm.js'),
+      ...args,
+      ...['--memory', '256', '--grace', '20', '--log-level', 'warn', '--json'],
+    ],
+    { env: { ...process.env, POPC_LOCATION: node.location }, firstLine: true },
+  );
+  node.daemon = started.handle;
+  return JSON.parse(await unlessInterrupted(started.line, ctx.stop));
 }
 
 /** Waits until nothing is being cloned, booted, prepared or reverted. */

@@ -6,14 +6,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run, startChild } from './processes.mjs';
 
-export function toolkit({ root, work, location, vmDir, stop, display }) {
+export function toolkit({ root, work, location, vmDir, stop, display, label }) {
   const psmBin = join(root, 'bin', 'psm.js');
   const env = { ...process.env, POPC_LOCATION: location };
   const knownHosts = join(location, 'var', 'psm', 'known_hosts');
 
-  /** `psm ARGS...` as an operator types it (POPC_LOCATION points at the demo's location). */
+  /**
+   * `psm ARGS...` as an operator types it (POPC_LOCATION points at the demo's location; shown
+   * when the location is not the demo's first one, `label`).
+   */
   const psm = (args, { timeoutMs = 600_000, show = true } = {}) => {
-    if (show) display.command(`psm ${args.join(' ')}`);
+    if (show) display.command(`${label ? `POPC_LOCATION=${label} ` : ''}psm ${args.join(' ')}`);
     return run(process.execPath, [psmBin, ...args], { timeoutMs, env, stop });
   };
 

@@ -41,6 +41,7 @@ export const commandGroups: readonly CommandGroup[] = [
   { name: 'workers', load: async () => (await import('./pool.js')).registerWorkers },
   { name: 'pool', load: async () => (await import('./pool.js')).registerPool },
   { name: 'run-main', load: async () => (await import('./run-main.js')).register },
+  { name: 'popc', load: async () => (await import('./popc.js')).register },
 ];
 
 /**

@@ -1,13 +1,15 @@
 /**
- * `npm run demo` end to end (issue 14): the demo itself (`node scripts/demo.mjs`, the built CLI,
- * real QEMU workers, the real OpenSSH client) runs its eight steps; its JSON report holds every
+ * `npm run demo` end to end (issues 14 and 16): the demo itself (`node scripts/demo.mjs`, the built
+ * CLI, real QEMU workers, the real OpenSSH client, POP-C++ 2.5's own popcrun) runs its nine steps; its JSON report holds every
  * outcome it printed, and this test asserts each one, refusals included, then looks for itself
- * that nothing of the run is left: no qemu-system process, no socket, no directory. A second
- * run is interrupted with SIGINT once the daemon runs and a VM exists, and must clean up too.
+ * that nothing of the run is left: no qemu-system process, no socket, no directory. Other runs
+ * are interrupted (SIGINT once the daemon runs and a VM exists, SIGTERM during psm rotate-keys,
+ * SIGINT while the POP-C++ program runs on the five VMs) and must clean up too.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,15 +83,15 @@ describe('npm run demo: psm main job on real worker VMs', () => {
     await temp?.remove();
   });
 
-  it('exits 0 with every check of the eight steps passed, printed as plain numbered lines and a summary table', () => {
+  it('exits 0 with every check of the nine steps passed, printed as plain numbered lines and a summary table', () => {
     const failed = report.steps.flatMap((s) =>
       s.checks.filter((c) => !c.ok).map((c) => `${s.n}: ${c.what}: ${c.detail}`),
     );
     expect(failed, run.stdout).toEqual([]);
     expect(report.error, run.stdout).toBeUndefined();
-    expect(report.steps.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(report.steps.map((s) => s.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect([run.code, report.ok]).toEqual([0, true]);
-    for (let n = 1; n <= 8; n += 1) expect(run.stdout).toMatch(new RegExp(`^\\[${n}/8\\] `, 'm'));
+    for (let n = 1; n <= 9; n += 1) expect(run.stdout).toMatch(new RegExp(`^\\[${n}/9\\] `, 'm'));
     expect(run.stdout).toMatch(/^step +what was checked +checks +result +seconds$/m);
     // Not a terminal: no progress line, no escape sequence.
     expect(run.stdout.includes(String.fromCharCode(0x1b)) || run.stdout.includes('\r')).toBe(false);
@@ -188,42 +190,130 @@ describe('npm run demo: psm main job on real worker VMs', () => {
     expect(free.reserved).toEqual(free.pinned);
   });
 
-  it('step 8: the audit log verifies; the daemon stopped on SIGTERM; every VM destroyed; nothing of the run is left', async () => {
+  it("step 8: POP-C++'s popcrun runs psmsum, one object in each grid node's worker; the sums are right; the key gets no shell and is refused after psm end", () => {
+    const popc = fact<{
+      code: number;
+      stdout: string;
+      objects: { host: string; pid: number; sum: number }[];
+      total: number;
+      machines: string[];
+      workers: Record<string, string>;
+      logins: Record<string, number>;
+    }>('popc');
+    expect(popc.code, popc.stdout).toBe(0);
+    // What psmsum printed, line for line: the sums its two objects computed in the workers.
+    expect(popc.stdout).toMatch(
+      /^object 1 on psm-worker pid \d+: sum=55\nobject 2 on psm-worker pid \d+: sum=210\ntotal=265\n$/,
+    );
+    expect(popc.objects.map((o) => o.sum)).toEqual([55, 210]);
+    expect(popc.total).toBe(265);
+    // The guests' host name, not this machine's: the objects did not run on the admin.
+    for (const o of popc.objects) expect([o.host, o.host === hostname()]).toEqual(['psm-worker', false]);
+    expect(popc.machines).toEqual(['node-1:2712', 'node-2:2713']);
+    expect(Object.keys(popc.workers)).toEqual(['node-1', 'node-2']);
+    // Each node's worker's own sshd logged exactly one login with the application's key.
+    expect(popc.logins).toEqual({ 'node-1': 1, 'node-2': 1 });
+    // psm popc tunnel-map wrote each node's entry: its worker, its own pinned known_hosts.
+    for (const node of ['node-1', 'node-2']) {
+      const added = fact<{ code: number; entry: Record<string, unknown> }>(`popcMap.${node}`);
+      expect(added.code).toBe(0);
+      expect(added.entry).toMatchObject({
+        name: node,
+        hostKeyAlias: popc.workers[node],
+        knownHostsFile: join(run.work, node, 'var', 'psm', 'known_hosts'),
+        callbackPort: 2720,
+        appservicePort: 2721,
+      });
+    }
+    const refused = fact<{ code: number; error: { code: string } }>('popcMapRefused');
+    expect([refused.code, refused.error.code]).toEqual([4, 'POPC_RSH_NOT_PERMITTED']);
+    const shells = fact<Record<string, Ssh>>('popcShell');
+    expect(Object.keys(shells)).toEqual(['node-1', 'node-2']);
+    for (const shell of Object.values(shells)) expect([shell.code, shell.stdout]).toEqual([126, '']);
+    const ended = fact<Record<string, { code: number; outcome: string; accepted: boolean }>>('popcEnd');
+    expect(ended).toEqual({
+      'node-1': { code: 0, outcome: 'reverted', accepted: false },
+      'node-2': { code: 0, outcome: 'reverted', accepted: false },
+    });
+  });
+
+  it('step 9: the audit log verifies; every daemon stopped on SIGTERM; all five VMs destroyed; nothing of the run is left', async () => {
     expect(fact<{ code: number }>('auditLog').code).toBe(0);
-    const shutdown = fact<{ daemonExit: number; destroyed: string[] }>('shutdown');
+    const shutdown = fact<{ daemonExit: number; daemons: Record<string, number>; destroyed: string[] }>(
+      'shutdown',
+    );
     expect(shutdown.daemonExit).toBe(0);
-    expect(shutdown.destroyed).toHaveLength(3);
+    expect(shutdown.daemons).toEqual({ popc: 0, 'node-1': 0, 'node-2': 0 });
+    expect(shutdown.destroyed).toHaveLength(5);
+    expect(shutdown.destroyed.filter((name) => /^node-[12]\//.test(name))).toHaveLength(2);
     expect(run.work).toMatch(/psm-demo-/);
     expect(existsSync(run.work)).toBe(false);
     expect(await qemuProcessesLeft(run.work)).toEqual([]);
+    expect(await processesNaming(run.work)).toEqual([]);
   });
 });
 
 /**
- * Runs the demo and sends `signal` once a stdout line matches `when` and a QEMU of the run is up;
- * resolves with the run and how many of its QEMU processes were alive at that moment.
+ * Runs the demo and sends `signal` once a stdout line matches `when` and `ready` holds (by
+ * default: a QEMU of the run is up), looked at every `pollMs`; resolves with the run and how many
+ * of its QEMU processes were alive at that moment.
  */
-async function interruptedRun(when: RegExp, signal: NodeJS.Signals) {
+async function interruptedRun(
+  when: RegExp,
+  signal: NodeJS.Signals,
+  { ready = async (work: string) => (await qemuProcessesNaming(work)).length > 0, pollMs = 500 } = {},
+) {
   let work = '';
   let watching = false;
   let alive = 0;
+  let seen = false;
   const run = await runDemo([], (line, child) => {
     work = /psm-demo: working in (\S+)/.exec(line)?.[1] ?? work;
     if (watching || !when.test(line)) return;
     watching = true;
     void (async () => {
-      for (let i = 0; i < 600 && (await qemuProcessesNaming(work)).length === 0; i += 1) await sleep(500);
+      for (let waited = 0; waited < 300_000 && child.exitCode === null; waited += pollMs) {
+        if (await ready(work)) {
+          seen = true;
+          break;
+        }
+        await sleep(pollMs);
+      }
       alive = (await qemuProcessesNaming(work)).length;
       child.kill(signal);
     })();
   });
-  return { run, work, alive };
+  return { run, work, alive, seen };
+}
+
+/** The ssh sessions psm's $POPC_RSH holds for the run's objects (ssh ... -R ..., naming the run's known_hosts). */
+async function objectSessions(work: string): Promise<number> {
+  let found = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(join('/proc', entry, 'cmdline'), 'utf8').catch(() => '')).split('\0');
+    if (argv[0] === 'ssh' && argv.includes('-R') && argv.some((a) => a.includes(work))) found += 1;
+  }
+  return found;
+}
+
+/** Live processes (other than QEMU) whose command line names `dir`: the run's ssh sessions, say. */
+async function processesNaming(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const argv = await readFile(join('/proc', entry, 'cmdline'), 'utf8').catch(() => '');
+    if (argv.includes(dir)) found.push(`${entry}: ${argv.replaceAll('\0', ' ').slice(0, 200)}`);
+  }
+  return found;
 }
 
 async function expectNothingLeft(work: string): Promise<void> {
   expect(work).toMatch(/psm-demo-/);
   expect(await qemuProcessesLeft(work)).toEqual([]);
-  expect(existsSync(join(work, 'popc', 'var', 'psm', 'psm.sock'))).toBe(false);
+  expect(await processesNaming(work)).toEqual([]);
+  for (const node of ['popc', 'node-1', 'node-2'])
+    expect(existsSync(join(work, node, 'var', 'psm', 'psm.sock'))).toBe(false);
   expect(existsSync(work)).toBe(false);
 }
 
@@ -232,7 +322,7 @@ describe('npm run demo interrupted', () => {
     'Ctrl-C (SIGINT) in step 2, the daemon running and a VM up: exit 130, no qemu-system process, socket or directory left',
     async () => {
       // The daemon serves from step 2 on (its pool is cloning); the reserves are in flight.
-      const { run, work, alive } = await interruptedRun(/^\[2\/8\]/, 'SIGINT');
+      const { run, work, alive } = await interruptedRun(/^\[2\/9\]/, 'SIGINT');
       expect(alive).toBeGreaterThan(0);
       expect(run.stdout).toMatch(/interrupted by SIGINT; cleaning up/);
       expect(run.code, run.stdout).toBe(130);
@@ -248,6 +338,24 @@ describe('npm run demo interrupted', () => {
       expect(alive).toBe(3);
       expect(run.stdout).toMatch(/interrupted by SIGTERM; cleaning up/);
       expect(run.code, run.stdout).toBe(143);
+      await expectNothingLeft(work);
+    },
+    RUN_MS,
+  );
+
+  it(
+    "Ctrl-C (SIGINT) while psmsum's objects run (step 8, five VMs, the objects' ssh sessions up): exit 130, no qemu-system, ssh or other process of the run, no socket or directory left",
+    async () => {
+      // Once an object's ssh session is up: POP-C++ runs each $POPC_RSH in a process group of
+      // its own, so these outlive the client and must be stopped by the cleanup.
+      const { run, work, alive, seen } = await interruptedRun(/\$ POPC_RSH=/, 'SIGINT', {
+        ready: async (w) => (await objectSessions(w)) > 0,
+        pollMs: 50,
+      });
+      expect(seen, `no object session seen before the run ended:\n${run.stdout}`).toBe(true);
+      expect(alive).toBe(5);
+      expect(run.stdout).toMatch(/interrupted by SIGINT; cleaning up/);
+      expect(run.code, run.stdout).toBe(130);
       await expectNothingLeft(work);
     },
     RUN_MS,

@@ -14,7 +14,11 @@ export type PopcRshErrorCode =
   /** Another object holds the worker's callback and appservice tunnel ports (one object per worker at a time). */
   | 'POPC_RSH_WORKER_BUSY'
   /** The worker's lock next to the tunnel map cannot be created or read. */
-  | 'POPC_RSH_LOCK_IO';
+  | 'POPC_RSH_LOCK_IO'
+  /** A tunnel map entry names a port the main-node policy's permitopen / permitlisten does not list. */
+  | 'POPC_RSH_NOT_PERMITTED'
+  /** A tunnel map entry's object port is already another entry's (both would take it on the admin). */
+  | 'POPC_RSH_PORT_CLASH';
 
 export type PopcRshError = CodedError<PopcRshErrorCode>;
 
@@ -31,6 +35,8 @@ export function popcRshErrorCategory(code: PopcRshErrorCode): ErrorCategory {
     case 'POPC_RSH_UNKNOWN_WORKER':
     case 'POPC_RSH_BAD_ARGUMENT':
     case 'POPC_RSH_WORKER_BUSY':
+    case 'POPC_RSH_NOT_PERMITTED':
+    case 'POPC_RSH_PORT_CLASH':
       return 'refused';
     case 'POPC_RSH_LOCK_IO':
       return 'outside';
