@@ -1,10 +1,10 @@
 // Step 8's grid nodes: psm runs one worker per application per node, so a POP-C++ application
 // whose two objects run in two workers spans two grid nodes. Each is a psm location of its own
-// in the demo's directory (psm init, the POP-C++ main-node policy in place of the shipped one,
+// in the demo's directory (psm init --policy-set popc: the POP-C++ main-node policy in place of the stand-in one,
 // its own psm daemon on the same image); the application reserves a worker on each with one
 // main-node key, and each node adds its worker to the tunnel map psm's $POPC_RSH reads
 // (`psm popc tunnel-map`).
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon } from './steps-start.mjs';
@@ -21,18 +21,17 @@ export async function startPopcNode(s, ctx, name) {
   const tools = toolkit({ ...ctx, location, vmDir, label: name });
   const node = { name, label: name, location, vmDir, tools, daemon: undefined };
   ctx.popcNodes.push(node);
-  const init = await tools.psmJson(['init']);
+  // A POP-C++ grid's policies: the main-node one names POP-C++'s own popcobjrun, its argv shape
+  // and its tunnel ports (policies/popc/main-node.yaml in place of the stand-in one).
+  const init = await tools.psmJson(['init', '--policy-set', 'popc']);
   if (init.code !== 0) throw new Error(`psm init for ${name} failed: ${init.stderr.trim()}`);
   const policyDir = join(location, 'etc', 'psm-policies');
-  await mkdir(policyDir, { recursive: true });
-  for (const file of ['admin.yaml', 'initiator.yaml'])
-    await copyFile(join(ctx.root, 'policies', file), join(policyDir, file));
-  // A POP-C++ grid's main-node policy: POP-C++'s own popcobjrun and argv shape, its tunnel ports.
-  await copyFile(join(ctx.root, 'policies', 'popc', 'main-node.yaml'), join(policyDir, 'main-node.yaml'));
+  const installed = await readFile(join(policyDir, 'main-node.yaml'));
+  const popcPolicy = await readFile(join(ctx.root, 'policies', 'popc', 'main-node.yaml'));
   const lint = await tools.psm(['policy', 'lint', policyDir, '--strict']);
   s.check(
-    lint.code === 0,
-    `${name}: psm init; the policies with policies/popc/main-node.yaml lint clean (--strict)`,
+    lint.code === 0 && installed.equals(popcPolicy),
+    `${name}: psm init --policy-set popc; policies/popc/main-node.yaml installed, all lint clean (--strict)`,
     lint.stdout.trim() || lint.stderr.trim(),
   );
   const serving = await startDaemon(ctx, node, { maxVms: 1, keepFree: 0 });

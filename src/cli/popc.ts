@@ -48,15 +48,13 @@ export function register(program: Command, io: CliIo): void {
     )
     .action(async (app: string, flags: TunnelMapFlags) => {
       const { resolve } = await import('node:path');
-      const { readFile } = await import('node:fs/promises');
       const { locationFrom } = await import('../vault/layout.js');
       const { orFail } = await import('./vault-options.js');
       const { policiesOf } = await import('./worker-support.js');
       const { knownHostsPath } = await import('../psm/host-keys/pin-store.js');
-      const { addToTunnelMap, checkEntryAgainstPolicy } = await import('../psm/popc-rsh/map-entry.js');
-      const { MAX_TUNNEL_MAP_BYTES } = await import('../psm/popc-rsh/config.js');
+      const { checkEntryAgainstPolicy } = await import('../psm/popc-rsh/map-entry.js');
+      const { addToTunnelMapFile } = await import('../psm/popc-rsh/map-file.js');
       const { popcRshErrorCategory } = await import('../psm/popc-rsh/errors.js');
-      const { writeFileAtomic } = await import('../common/atomic-write.js');
       const location = orFail(locationFrom(flags.location));
       const port = (text: string, flag: string) => integerOption(text, flag, 1, 65535);
       if (flags.objectPort.length === 0)
@@ -89,21 +87,8 @@ export function register(program: Command, io: CliIo): void {
       const checked = checkEntryAgainstPolicy(entry, policy);
       if (!checked.ok) throw failureOf(checked.error, popcRshErrorCategory);
       const file = resolve(flags.map);
-      const before = await readFile(file).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return undefined;
-        throw new CliFailure('HOST_IO', `cannot read ${file} (${e.code ?? 'error'})`, 'unreadable');
-      });
-      if (before !== undefined && before.length > MAX_TUNNEL_MAP_BYTES)
-        throw new CliFailure(
-          'POPC_RSH_CONFIG_INVALID',
-          `${file} is larger than ${MAX_TUNNEL_MAP_BYTES} bytes`,
-          'input',
-        );
-      const text = addToTunnelMap(before?.toString('utf8'), entry);
-      if (!text.ok) throw failureOf({ ...text.error, file }, popcRshErrorCategory);
-      await writeFileAtomic(file, text.value, { mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
-        throw new CliFailure('HOST_IO', `cannot write ${file} (${e.code ?? 'error'})`, 'unreadable');
-      });
+      const written = await addToTunnelMapFile(file, entry);
+      if (!written.ok) throw failureOf(written.error, popcRshErrorCategory);
       if (flags.json === true) return printJson(io, { map: file, entry });
       printLine(
         io,

@@ -18,7 +18,9 @@ export type PopcRshErrorCode =
   /** A tunnel map entry names a port the main-node policy's permitopen / permitlisten does not list. */
   | 'POPC_RSH_NOT_PERMITTED'
   /** A tunnel map entry's object port is already another entry's (both would take it on the admin). */
-  | 'POPC_RSH_PORT_CLASH';
+  | 'POPC_RSH_PORT_CLASH'
+  /** The tunnel map cannot be read or written (`psm popc tunnel-map`). */
+  | 'POPC_RSH_MAP_IO';
 
 export type PopcRshError = CodedError<PopcRshErrorCode>;
 
@@ -39,6 +41,7 @@ export function popcRshErrorCategory(code: PopcRshErrorCode): ErrorCategory {
     case 'POPC_RSH_PORT_CLASH':
       return 'refused';
     case 'POPC_RSH_LOCK_IO':
+    case 'POPC_RSH_MAP_IO':
       return 'outside';
     default:
       return assertNever(code);
