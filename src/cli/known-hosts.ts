@@ -79,7 +79,7 @@ async function runMatch(
   const read = await readKnownHostsFile(file);
   if (!read.ok) throw readFailure(file, read.error);
   const data = read.value;
-  const lookup = kh.lookUpHost(kh.knownHostsFileLines(data), name.value);
+  const lookup = kh.lookUpHostInFile(data, name.value);
   refuseInvalid(lookup, file);
   const matches = lookup.matches;
   const check = key === null ? null : kh.checkHostKey(matches, key, { host });
