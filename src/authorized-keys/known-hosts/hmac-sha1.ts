@@ -24,6 +24,8 @@ const OUTER_MESSAGE_BITS = (BLOCK_BYTES + HMAC_SHA1_BYTES) * 8;
 const w = new Int32Array(80);
 const inner = new Int32Array(5);
 const outer = new Int32Array(5);
+/** The message with SHA-1's padding, while setMessage() expands it. */
+let padded = new Uint8Array(2 * BLOCK_BYTES);
 
 /** Words 16-79 of the schedule from words 0-15 (FIPS 180-4 6.1.2 step 1). */
 function expand(): void {
@@ -106,25 +108,35 @@ function wordAt(bytes: Uint8Array, at: number): number {
  */
 export class HmacSha1 {
   /** The expanded 80-word schedules of the inner hash's blocks after its key block. */
-  readonly #messageBlocks: readonly Int32Array[];
+  readonly #messageBlocks: Int32Array[] = [];
+  #blockCount = 0;
 
   constructor(message: Uint8Array) {
+    this.setMessage(message);
+  }
+
+  /**
+   * Makes message[0..messageLength) the one MACed from now on (hashing a file MACs each name
+   * once, from a buffer it reuses).
+   */
+  setMessage(message: Uint8Array, messageLength = message.length): void {
     // message || 0x80 || zeros || 64-bit big-endian bit length of (key block || message).
-    const blockCount = Math.ceil((message.length + 9) / BLOCK_BYTES);
-    const padded = new Uint8Array(blockCount * BLOCK_BYTES);
-    padded.set(message);
-    padded[message.length] = 0x80;
-    const bits = (BLOCK_BYTES + message.length) * 8;
-    const view = new DataView(padded.buffer);
-    view.setUint32(padded.length - 8, Math.floor(bits / 2 ** 32));
-    view.setUint32(padded.length - 4, bits >>> 0);
-    const blocks: Int32Array[] = [];
-    for (let at = 0; at < padded.length; at += BLOCK_BYTES) {
-      for (let i = 0; i < 16; i++) w[i] = wordAt(padded, at + 4 * i);
+    const blockCount = Math.ceil((messageLength + 9) / BLOCK_BYTES);
+    const length = blockCount * BLOCK_BYTES;
+    if (padded.length < length) padded = new Uint8Array(length);
+    for (let i = 0; i < messageLength; i++) padded[i] = message[i] as number;
+    padded[messageLength] = 0x80;
+    padded.fill(0, messageLength + 1, length);
+    const bits = (BLOCK_BYTES + messageLength) * 8;
+    for (let i = 1; i <= 4; i++) padded[length - i] = (bits >>> (8 * (i - 1))) & 0xff;
+    // A name is at most a few kilobytes: the high word of the bit length stays zero.
+    for (let block = 0; block < blockCount; block++) {
+      for (let i = 0; i < 16; i++) w[i] = wordAt(padded, block * BLOCK_BYTES + 4 * i);
       expand();
-      blocks.push(w.slice());
+      const schedule = (this.#messageBlocks[block] ??= new Int32Array(80));
+      schedule.set(w);
     }
-    this.#messageBlocks = blocks;
+    this.#blockCount = blockCount;
   }
 
   /** Computes the MAC under the 20-byte key at key[keyAt..]; read it with macWord() or writeMac(). */
@@ -132,8 +144,8 @@ export class HmacSha1 {
     reset(inner);
     keyBlock(key, keyAt, INNER_PAD);
     rounds(inner);
-    for (const block of this.#messageBlocks) {
-      w.set(block);
+    for (let block = 0; block < this.#blockCount; block++) {
+      w.set(this.#messageBlocks[block] as Int32Array);
       rounds(inner);
     }
     reset(outer);

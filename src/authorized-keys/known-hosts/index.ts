@@ -8,3 +8,4 @@ export * from './hash-file.js';
 export * from './file-lines.js';
 export * from './on-disk.js';
 export * from './lookup-file.js';
+export * from './hash-data.js';

@@ -31,7 +31,7 @@ export function lookUpHostInFile(data: Uint8Array, name: string): HostLookup {
   // The skim reads bytes as ASCII; in a file that is not UTF-8, every line goes to the reader.
   const skimmable = isUtf8(bytes);
   let line = 0;
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length;) {
     let end = bytes.indexOf(NEWLINE, start);
     if (end === -1) end = bytes.length;
     line += 1;

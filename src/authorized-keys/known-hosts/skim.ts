@@ -86,7 +86,9 @@ export class LineSkim {
     this.hostsEnd = hostsEnd;
     this.keyStart = p;
     const valid =
-      data[hostsStart] === BAR ? this.#hashed(data, hostsStart, hostsEnd) : this.#patterns(data, hostsStart, hostsEnd);
+      data[hostsStart] === BAR
+        ? this.#hashed(data, hostsStart, hostsEnd)
+        : this.#patterns(data, hostsStart, hostsEnd);
     return valid ? SKIM_ENTRY : SKIM_UNSURE;
   }
 
