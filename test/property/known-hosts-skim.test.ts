@@ -118,7 +118,7 @@ function appliesTo(name: string, text: string): boolean | null {
     : matchHostPatterns(name, hosts.patterns) === 'positive';
 }
 
-function comparable(lookup: HostLookup): unknown {
+function comparable(lookup: HostLookup): Record<string, unknown> {
   return {
     matches: lookup.matches.map((m) => [m.line, m.marker, m.hashed, m.key.base64]),
     invalidLines: lookup.invalidLines,
