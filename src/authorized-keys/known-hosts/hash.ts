@@ -29,8 +29,7 @@ const SALTS_PER_DRAW = 1024;
 /**
  * A salt source for hashing a whole file: random salts as randomSalt gives, drawn a block at a
  * time, since asking the system for each 20-byte salt cost more than hashing the name. Each salt
- * is its own part of a block that is never written again; the source belongs to its caller (no
- * state shared between files).
+ * is its own copy; the source belongs to its caller (no state shared between files).
  */
 export function randomSalts(): SaltSource {
   let block = new Uint8Array(0);
@@ -41,7 +40,7 @@ export function randomSalts(): SaltSource {
       next = 0;
     }
     next += HASH_SALT_BYTES;
-    return block.subarray(next - HASH_SALT_BYTES, next);
+    return block.slice(next - HASH_SALT_BYTES, next);
   };
 }
 
