@@ -184,9 +184,16 @@ function keyTypeThenData(bytes: Buffer, start: number, end: number): boolean {
 let lastKnownType = Buffer.alloc(0);
 
 function knownKeyType(bytes: Buffer, start: number, end: number): boolean {
-  if (bytes.compare(lastKnownType, 0, lastKnownType.length, start, end) === 0) return true;
+  if (sameBytes(bytes, start, end, lastKnownType)) return true;
   if (end - start > 64 || textKeyType(bytes.toString('latin1', start, end)) === undefined) return false;
   lastKnownType = Buffer.from(bytes.subarray(start, end));
+  return true;
+}
+
+/** A loop, not Buffer.compare: for an 11-byte type name the native call cost more than the compare. */
+function sameBytes(bytes: Buffer, start: number, end: number, other: Buffer): boolean {
+  if (end - start !== other.length) return false;
+  for (let i = 0; i < other.length; i++) if (bytes[start + i] !== other[i]) return false;
   return true;
 }
 
