@@ -128,27 +128,9 @@ function makeParts(algorithm: SshKeyAlgorithm): KeyParts {
   }
 }
 
-/**
- * Check integers (PROTOCOL.key: random, written twice, compared on decryption), 4 bytes each,
- * drawn from the system a thousand at a time: one randomBytes(4) per key cost a tenth of making
- * an Ed25519 key. They are not secret (they say nothing about the key).
- */
-const CHECKS_PER_DRAW = 1024;
-let checkPool = Buffer.alloc(0);
-let checkAt = 0;
-
-function nextCheckInt(): Buffer {
-  if (checkAt === checkPool.length) {
-    checkPool = randomBytes(4 * CHECKS_PER_DRAW);
-    checkAt = 0;
-  }
-  checkAt += 4;
-  return Buffer.from(checkPool.subarray(checkAt - 4, checkAt));
-}
-
 /** The openssh-key-v1 body around one key's parts; wipes `parts.privateFields`. */
 function opensshKeyBody(parts: KeyParts, comment: string): Buffer {
-  const check = nextCheckInt();
+  const check = randomBytes(4);
   const section = [
     check,
     Buffer.from(check),
