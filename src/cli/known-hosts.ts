@@ -7,7 +7,6 @@ import type { ReadError } from '../common/bounded-read.js';
 import { assertNever } from '../common/result.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
-import { readPublicKeyOption } from './public-key-option.js';
 import { printJson, printLine, type CliIo } from './output.js';
 
 export function register(program: Command, io: CliIo): void {
@@ -74,12 +73,16 @@ async function runMatch(
   const { host, port } = parsedTarget.value;
   const name = kh.lookupName(host, port);
   if (!name.ok) throw new CliFailure(name.error.code, name.error.message, 'usage');
-  const key = options.key === undefined ? null : await readPublicKeyOption(options.key);
+  // Loaded only for --key: psm known-hosts starts without it.
+  const key =
+    options.key === undefined
+      ? null
+      : await (await import('./public-key-option.js')).readPublicKeyOption(options.key);
   const { readKnownHostsFile } = await import('../authorized-keys/known-hosts/on-disk.js');
   const read = await readKnownHostsFile(file);
   if (!read.ok) throw readFailure(file, read.error);
   const data = read.value;
-  const lookup = kh.lookUpHost(kh.knownHostsFileLines(data), name.value);
+  const lookup = kh.lookUpHostInFile(data, name.value);
   refuseInvalid(lookup, file);
   const matches = lookup.matches;
   const check = key === null ? null : kh.checkHostKey(matches, key, { host });

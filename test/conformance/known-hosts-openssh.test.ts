@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProgram } from '../../src/common/run-program.js';
 import {
   findHost,
+  hashKnownHostsData,
   hashKnownHostsFile,
+  lookUpHostInFile,
   parseKnownHostsFile,
   type KnownHostsFileLine,
 } from '../../src/authorized-keys/known-hosts/index.js';
@@ -140,6 +142,16 @@ function psmFind(lines: readonly KnownHostsFileLine[], name: string): Found[] {
   }));
 }
 
+/** The same lookup as psm known-hosts match makes it: from the file's bytes, keys read where they apply. */
+function psmFindInFile(text: string, name: string): Found[] {
+  const lookup = lookUpHostInFile(new Uint8Array(Buffer.from(text)), name);
+  expect(lookup.firstInvalid).toBeNull();
+  return lookup.matches.map((m) => ({
+    line: m.line,
+    marker: m.marker === 'cert-authority' ? 'CA' : m.marker === 'revoked' ? 'REVOKED' : '',
+  }));
+}
+
 function parseValid(text: string): KnownHostsFileLine[] {
   const lines = parseKnownHostsFile(text);
   const invalid = lines.filter((l) => !l.result.ok);
@@ -175,7 +187,9 @@ describe('known_hosts conformance with OpenSSH ssh-keygen', () => {
     await writeFile(file, `${text}\n`);
     const lines = parseValid(text);
     for (const name of HAND_LOOKUPS) {
-      expect(psmFind(lines, name), name).toEqual(await sshKeygenFind(file, name));
+      const theirs = await sshKeygenFind(file, name);
+      expect(psmFind(lines, name), name).toEqual(theirs);
+      expect(psmFindInFile(text, name), name).toEqual(theirs);
     }
   }, 120_000);
 
@@ -187,7 +201,9 @@ describe('known_hosts conformance with OpenSSH ssh-keygen', () => {
     let matched = 0;
     for (const name of lookups) {
       const ours = psmFind(lines, name);
-      expect(ours, name).toEqual(await sshKeygenFind(file, name));
+      const theirs = await sshKeygenFind(file, name);
+      expect(ours, name).toEqual(theirs);
+      expect(psmFindInFile(text, name), name).toEqual(theirs);
       if (ours.length > 0) matched += 1;
     }
     // The corpus is only useful if many lookups hit something (and some miss).
@@ -219,6 +235,9 @@ describe('known_hosts conformance with OpenSSH ssh-keygen', () => {
     if (!ours.ok) return;
     const blank = (t: string): string => t.replace(/\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+/g, '|1|SALT|HASH');
     expect(blank(ours.value.text)).toBe(blank(theirs));
+    // psm known-hosts hash's own path, from the bytes.
+    const fromBytes = hashKnownHostsData(new Uint8Array(Buffer.from(`${text}\n`)));
+    expect(fromBytes.ok && blank(Buffer.from(fromBytes.value.bytes).toString('utf8'))).toBe(blank(theirs));
   }, 120_000);
 
   it('ssh-keygen -F finds every host in a file psm hashed, at the same lines psm finds', async () => {
@@ -235,6 +254,30 @@ describe('known_hosts conformance with OpenSSH ssh-keygen', () => {
       expect(psmFind(ourLines, name), name).toEqual(theirs);
     }
   }, 120_000);
+
+  it('both hash a line whose key data is not a key (carried verbatim), and both refuse an unknown key type', async () => {
+    const file = join(dir.path, 'key-data');
+    const text = `good.example ${k('ED_A')}\nodd.example ssh-ed25519 AAAA not-a-key\n`;
+    await writeFile(file, text);
+    const hashed = await runProgram('ssh-keygen', ['-H', '-f', file], { timeoutMs: 30_000 });
+    expect(hashed.exitCode, hashed.stderr.toString()).toBe(0);
+    const theirs = await readFile(file, 'utf8');
+    const ours = hashKnownHostsData(new Uint8Array(Buffer.from(text)));
+    const blank = (t: string): string => t.replace(/\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+/g, '|1|SALT|HASH');
+    expect(ours.ok && blank(Buffer.from(ours.value.bytes).toString('utf8'))).toBe(blank(theirs));
+    expect(blank(theirs)).toBe(`|1|SALT|HASH ${k('ED_A')}\n|1|SALT|HASH ssh-ed25519 AAAA not-a-key\n`);
+
+    const unknownType = `good.example ${k('ED_A')}\nodd.example ssh-foo AAAA\n`;
+    await writeFile(file, unknownType);
+    const refused = await runProgram('ssh-keygen', ['-H', '-f', file], { timeoutMs: 30_000 });
+    expect(refused.exitCode).toBe(1);
+    expect(await readFile(file, 'utf8')).toBe(unknownType);
+    const ourRefusal = hashKnownHostsData(new Uint8Array(Buffer.from(unknownType)));
+    expect(ourRefusal.ok ? null : [ourRefusal.error.code, ourRefusal.error.line]).toEqual([
+      'FILE_HAS_INVALID_LINES',
+      2,
+    ]);
+  }, 60_000);
 
   it('both refuse to hash a file with an invalid line and leave it alone', async () => {
     const file = join(dir.path, 'invalid');

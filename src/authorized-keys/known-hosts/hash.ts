@@ -2,10 +2,11 @@
  * Hashed host names (`|1|<base64 salt>|<base64 HMAC-SHA1(salt, name)>`), as hostfile.c host_hash
  * writes them and match_maybe_hashed checks them. HMAC-SHA1 here is OpenSSH's format, not a choice.
  */
-import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { decodeCanonicalBase64 } from '../../common/base64.js';
 import { codedError, err, ok, type Err, type Result } from '../../common/result.js';
 import type { KnownHostsError } from './errors.js';
+import { HmacSha1 } from './hmac-sha1.js';
 
 export const HASH_MAGIC = '|1|';
 /** SHA_DIGEST_LENGTH: both the salt and the HMAC are 20 bytes. */
@@ -74,47 +75,29 @@ export function hashedHostMatches(name: string, hashed: HashedHost): boolean {
   return new HostNameHmac(name).matches(hashed);
 }
 
-const SHA1_BLOCK_BYTES = 64;
-const INNER_PAD = 0x36;
-const OUTER_PAD = 0x5c;
-
 /**
- * HMAC-SHA1 (RFC 2104) of one host name under salt after salt: a lookup checks the name against
- * every hashed line of a file, as ssh-keygen -F does. Spelled out over node:crypto's one-shot
- * SHA-1 because createHmac sets up a new OpenSSL context for every line, which costs more than
- * the two hashes; test/unit/known-hosts-hash.test.ts holds it to createHmac. Each instance owns
- * its two pad blocks, so lookups never share state.
+ * HMAC-SHA1 of one host name under salt after salt: a lookup checks the name against every
+ * hashed line of a file, as ssh-keygen -F does (the arithmetic is in hmac-sha1.ts).
  */
 export class HostNameHmac {
-  /** (salt ^ ipad) || name: the salt is 20 bytes, so the rest of the block stays ipad ^ 0. */
-  readonly #inner: Buffer;
-  /** (salt ^ opad) || inner hash. */
-  readonly #outer: Buffer;
+  readonly #hmac: HmacSha1;
   readonly #mac = Buffer.allocUnsafe(HASH_BYTES);
 
   constructor(name: string) {
-    const message = Buffer.from(name, 'utf8');
-    // Every byte of both blocks is set here or in of() before it is hashed.
-    this.#inner = Buffer.allocUnsafe(SHA1_BLOCK_BYTES + message.length).fill(INNER_PAD);
-    message.copy(this.#inner, SHA1_BLOCK_BYTES);
-    this.#outer = Buffer.allocUnsafe(SHA1_BLOCK_BYTES + HASH_BYTES).fill(OUTER_PAD);
+    this.#hmac = new HmacSha1(Buffer.from(name, 'utf8'));
   }
 
   /** The HMAC as a latin1 ('binary') string of its 20 bytes, or as base64. */
   of(salt: Uint8Array, encoding: 'binary' | 'base64' = 'binary'): string {
     if (salt.length !== HASH_SALT_BYTES) throw new Error(`salt must be ${HASH_SALT_BYTES} bytes`);
-    for (let i = 0; i < HASH_SALT_BYTES; i++) {
-      const byte = salt[i] as number;
-      this.#inner[i] = byte ^ INNER_PAD;
-      this.#outer[i] = byte ^ OUTER_PAD;
-    }
-    this.#outer.write(hash('sha1', this.#inner, 'binary'), SHA1_BLOCK_BYTES, 'latin1');
-    return hash('sha1', this.#outer, encoding);
+    this.#hmac.compute(salt);
+    this.#hmac.writeMac(this.#mac);
+    return this.#mac.toString(encoding);
   }
 
   matches(hashed: HashedHost): boolean {
-    this.#mac.write(this.of(hashed.salt), 0, 'latin1');
-    return timingSafeEqual(this.#mac, hashed.hash);
+    if (hashed.salt.length !== HASH_SALT_BYTES || hashed.hash.length !== HASH_BYTES) return false;
+    return this.#hmac.matches(hashed.salt, 0, hashed.hash, 0);
   }
 }
 

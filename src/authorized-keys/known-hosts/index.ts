@@ -7,3 +7,5 @@ export * from './match.js';
 export * from './hash-file.js';
 export * from './file-lines.js';
 export * from './on-disk.js';
+export * from './lookup-file.js';
+export * from './hash-data.js';

@@ -55,6 +55,34 @@ export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownH
       ),
     );
   }
+  const head = readKnownHostsHead(text);
+  if (!head.ok) return head;
+  if (head.value.kind !== 'head') return ok(head.value);
+  const { marker, hosts, keyStart } = head.value;
+  const keyField = readKeyField(text, keyStart);
+  if (!keyField.ok)
+    return err(codedError('BAD_KEY', `${keyField.error.code}: ${keyField.error.message}`, keyStart + 1));
+  const commentStart = keyField.value.end;
+  const comment = commentStart < text.length ? text.slice(commentStart) : null;
+  return ok({ kind: 'entry', marker, hosts, key: keyField.value.key, comment });
+}
+
+/** A line read up to its key: the marker, the host field, and where the key field starts. */
+export interface KnownHostsHead {
+  readonly kind: 'head';
+  readonly marker: KnownHostsMarker | null;
+  readonly hosts: HostField;
+  /** Index of the key type's first character (ssh's `rawkey`). */
+  readonly keyStart: number;
+}
+
+/**
+ * Everything parseKnownHostsLine checks before the key, in the same order, without the control
+ * character check of the whole line: what decides whether a line applies to a host. A lookup
+ * reads the key of the lines that apply only, and hashing carries keys verbatim (hostfile.c
+ * hostkeys_foreach_file parses a key only when asked to, and only for matching lines).
+ */
+export function readKnownHostsHead(text: string): Result<KnownHostsHead | KnownHostsText, KnownHostsError> {
   let pos = skipBlanks(text, 0);
   if (pos === text.length) return ok({ kind: 'blank', text });
   if (text[pos] === '#') return ok({ kind: 'comment', text });
@@ -73,18 +101,7 @@ export function parseKnownHostsLine(text: string): Result<KnownHostsLine, KnownH
   pos = skipBlanks(text, pos);
   if (pos === text.length || text[pos] === '#')
     return err(codedError('MISSING_KEY', 'no key after the host field', pos + 1));
-  const keyField = readKeyField(text, pos);
-  if (!keyField.ok)
-    return err(codedError('BAD_KEY', `${keyField.error.code}: ${keyField.error.message}`, pos + 1));
-  const commentStart = keyField.value.end;
-  const comment = commentStart < text.length ? text.slice(commentStart) : null;
-  return ok({
-    kind: 'entry',
-    marker: marked.value.marker,
-    hosts: hosts.value,
-    key: keyField.value.key,
-    comment,
-  });
+  return ok({ kind: 'head', marker: marked.value.marker, hosts: hosts.value, keyStart: pos });
 }
 
 /**

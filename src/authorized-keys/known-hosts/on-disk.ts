@@ -6,8 +6,8 @@ import { readRegularFileWithInfo, type ReadError } from '../../common/bounded-re
 import { writeFileAtomic } from '../../common/atomic-write.js';
 import { err, ok, type Result } from '../../common/result.js';
 import { MAX_KNOWN_HOSTS_FILE_BYTES, type KnownHostsError } from './errors.js';
-import { hashKnownHostsBytes, type HashCounts } from './hash-file.js';
-import { knownHostsFileLines } from './file-lines.js';
+import type { HashCounts } from './hash-file.js';
+import { hashKnownHostsData } from './hash-data.js';
 
 /** A known_hosts file's bytes, at most MAX_KNOWN_HOSTS_FILE_BYTES (symlinks followed). */
 export async function readKnownHostsFile(path: string): Promise<Result<Uint8Array, ReadError>> {
@@ -34,7 +34,7 @@ export async function hashKnownHostsFileInPlace(
   const read = await readRegularFileWithInfo(path, MAX_KNOWN_HOSTS_FILE_BYTES, { noFollow: true });
   if (!read.ok) return err({ kind: 'read', error: read.error });
   const { data, info } = read.value;
-  const hashed = hashKnownHostsBytes(knownHostsFileLines(data));
+  const hashed = hashKnownHostsData(data);
   if (!hashed.ok) return err({ kind: 'parse', error: hashed.error });
   const { bytes, ...counts } = hashed.value;
   const rewritten = counts.hashedNames > 0;
