@@ -1,23 +1,19 @@
 /**
- * The shapes `psm keys inspect` prints: the issue's JSON Lines schema and a readable table.
- * Loaded lazily by src/cli/keys.ts (it pulls in the parsers' types only).
+ * How `psm keys inspect` prints an authorized_keys line: the issue's JSON Lines schema or rows of
+ * a readable table. Loaded lazily by src/cli/keys.ts.
  */
-import type {
-  AuthorizedKeysEntry,
-  AuthorizedKeysError,
-  KeyOptions,
-  ParsedLine,
-} from '../authorized-keys/index.js';
+import type { AuthorizedKeysEntry, KeyOptions, ParsedLine } from '../authorized-keys/index.js';
 import { DEFAULT_KEY_OPTIONS } from '../authorized-keys/lines/key-options.js';
-import type { KnownHostsFileLine } from '../authorized-keys/known-hosts/index.js';
-import { serializeHostField } from '../authorized-keys/known-hosts/line.js';
 import { permitFlags } from '../authorized-keys/lines/serialize.js';
-
-interface ErrorJson {
-  code: string;
-  message: string;
-  column: number | null;
-}
+import { escapeLine } from '../common/terminal-text.js';
+import {
+  describeError,
+  errorJson,
+  lineColumn,
+  type ErrorJson,
+  type LineReport,
+  type LineSink,
+} from './line-report.js';
 
 export interface AuthorizedKeysLineJson {
   line: number;
@@ -28,10 +24,7 @@ export interface AuthorizedKeysLineJson {
   comment: string | null;
 }
 
-function errorJson(error: { code: string; message: string; column?: number }): ErrorJson {
-  return { code: error.code, message: error.message, column: error.column ?? null };
-}
-
+/** A line's JSON object: the documented schema, its property order included. */
 export function authorizedKeysJson(row: ParsedLine): AuthorizedKeysLineJson {
   // Property order is the documented schema order: line, kind, error, options, key, comment.
   if (!row.result.ok)
@@ -58,20 +51,49 @@ export function authorizedKeysJson(row: ParsedLine): AuthorizedKeysLineJson {
 
 const DEFAULT_OPTIONS_JSON = JSON.stringify(DEFAULT_KEY_OPTIONS);
 
+const stringOrNull = (text: string | null): string => (text === null ? 'null' : JSON.stringify(text));
+
+/** JSON.stringify(options): the fields of KeyOptions in their declared order. */
+function optionsJson(options: KeyOptions): string {
+  if (options === DEFAULT_KEY_OPTIONS) return DEFAULT_OPTIONS_JSON;
+  const { permit } = options;
+  return (
+    `{"restrict":${options.restrict},"permit":{"portForwarding":${permit.portForwarding},` +
+    `"agentForwarding":${permit.agentForwarding},"x11Forwarding":${permit.x11Forwarding},` +
+    `"pty":${permit.pty},"userRc":${permit.userRc}},"certAuthority":${options.certAuthority},` +
+    `"noTouchRequired":${options.noTouchRequired},"verifyRequired":${options.verifyRequired},` +
+    `"command":${stringOrNull(options.command)},"principals":${stringOrNull(options.principals)},` +
+    `"from":${stringOrNull(options.from)},"environment":${JSON.stringify(options.environment)},` +
+    `"permitOpen":${JSON.stringify(options.permitOpen)},` +
+    `"permitListen":${JSON.stringify(options.permitListen)},` +
+    `"expiryTime":${JSON.stringify(options.expiryTime)},"tunnel":${JSON.stringify(options.tunnel)}}`
+  );
+}
+
 /**
- * JSON.stringify(authorizedKeysJson(row)). A line without options holds the one shared
- * DEFAULT_KEY_OPTIONS, whose JSON (most of the line) is written once here instead of once per
- * line; a unit test holds this to JSON.stringify for every kind of line.
+ * JSON.stringify(authorizedKeysJson(row)), written out field by field: one string per line
+ * instead of an object per line and a walk over it (a unit test holds the two equal for every
+ * kind of line). Key type names and fingerprints are ASCII without quotes or backslashes, so
+ * they are written as they are; everything from the file goes through JSON.stringify.
  */
 export function authorizedKeysJsonLine(row: ParsedLine): string {
-  const value = authorizedKeysJson(row);
-  if (value.options !== DEFAULT_KEY_OPTIONS) return JSON.stringify(value);
-  const rest = JSON.stringify({ key: value.key, comment: value.comment }).slice(1);
-  return `{"line":${JSON.stringify(value.line)},"kind":"key","error":null,"options":${DEFAULT_OPTIONS_JSON},${rest}`;
+  if (!row.result.ok) return JSON.stringify(authorizedKeysJson(row));
+  const entry = row.result.value;
+  // The digits come from JSON.stringify for the reason lineColumn gives.
+  const line = JSON.stringify(row.line);
+  if (entry.kind !== 'key')
+    return `{"line":${line},"kind":"${entry.kind}","error":null,"options":null,"key":null,"comment":null}`;
+  const { key } = entry;
+  return (
+    `{"line":${line},"kind":"key","error":null,"options":${optionsJson(entry.options)},` +
+    `"key":{"type":"${key.type}","bits":${key.bits},"fingerprint":"${key.fingerprint}"},` +
+    `"comment":${stringOrNull(entry.comment)}}`
+  );
 }
 
 /** A short, human summary of the options that differ from sshd's defaults. */
 export function describeOptions(options: KeyOptions): string {
+  if (options === DEFAULT_KEY_OPTIONS) return '-';
   const parts: string[] = [];
   if (options.restrict) parts.push('restrict');
   for (const [allowed, name] of permitFlags(options))
@@ -90,33 +112,23 @@ export function describeOptions(options: KeyOptions): string {
   return parts.length === 0 ? '-' : parts.join(',');
 }
 
-function describeError(
-  error: AuthorizedKeysError | { code: string; message: string; column?: number },
-): string {
-  const where = error.column === undefined ? '' : ` (column ${error.column})`;
-  return `${error.code}: ${error.message}${where}`;
-}
-
 /**
- * The LINE column. The digits come from JSON.stringify, not String(): V8 keeps each String(n)
- * result in its number-to-string cache, so a table of a million distinct line numbers kept
- * every recent one alive through young collections and the heap grew with the file.
+ * Two rows for a key, one for an invalid line, none otherwise. Options, comments and error
+ * messages (which quote the file) are escaped; the key row is psm's own ASCII (line number, type
+ * name, bits, fingerprint), which escaping would give back unchanged.
  */
-function lineColumn(line: number): string {
-  return JSON.stringify(line).padEnd(5);
-}
-
-/**
- * How inspect reports one file format, a line at a time: the JSON object of a line, or the table
- * (a header, each line's rows, a summary that counts the lines holding a key).
- */
-export interface LineReport<Row extends { readonly result: { readonly ok: boolean } }> {
-  readonly tableHeader: string;
-  /** The line's JSON object, as one line of text. */
-  jsonLine(row: Row): string;
-  tableRows(row: Row): string[];
-  holdsKey(row: Row): boolean;
-  tableSummary(lines: number, withKey: number, invalid: number): string;
+function authorizedKeysTableRows(row: ParsedLine, out: LineSink): void {
+  const number = lineColumn(row.line);
+  if (!row.result.ok) {
+    out.line(escapeLine(`${number} invalid  ${describeError(row.result.error)}`));
+    return;
+  }
+  const entry = row.result.value;
+  if (entry.kind !== 'key') return;
+  const { key } = entry;
+  out.line(`${number} key      ${key.type.padEnd(37)} ${String(key.bits).padEnd(5)} ${key.fingerprint}`);
+  const comment = entry.comment === null ? '' : `  comment: ${entry.comment}`;
+  out.line(escapeLine(`                 options: ${describeOptions(entry.options)}${comment}`));
 }
 
 export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {
@@ -125,54 +137,4 @@ export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {
   tableRows: authorizedKeysTableRows,
   holdsKey: (row) => row.result.ok && row.result.value.kind === 'key',
   tableSummary: (lines, keys, invalid) => `${lines} lines: ${keys} keys, ${invalid} invalid`,
-};
-
-/** The table's lines for one parsed line: two for a key, one for an invalid line, none otherwise. */
-function authorizedKeysTableRows(row: ParsedLine): string[] {
-  const number = lineColumn(row.line);
-  if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
-  const entry = row.result.value;
-  if (entry.kind !== 'key') return [];
-  return [
-    `${number} key      ${entry.key.type.padEnd(37)} ${String(entry.key.bits).padEnd(5)} ${entry.key.fingerprint}`,
-    `                 options: ${describeOptions(entry.options)}${entry.comment === null ? '' : `  comment: ${entry.comment}`}`,
-  ];
-}
-
-export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown> {
-  const empty = { marker: null, hosts: null, key: null, comment: null };
-  if (!row.result.ok)
-    return { line: row.line, kind: 'invalid', error: errorJson(row.result.error), ...empty };
-  const value = row.result.value;
-  if (value.kind !== 'entry') return { line: row.line, kind: value.kind, error: null, ...empty };
-  return {
-    line: row.line,
-    kind: 'entry',
-    error: null,
-    marker: value.marker,
-    hosts: serializeHostField(value.hosts),
-    key: { type: value.key.type, bits: value.key.bits, fingerprint: value.key.fingerprint },
-    comment: value.comment,
-  };
-}
-
-/** The table's lines for one parsed line: two for an entry, one for an invalid line, none otherwise. */
-function knownHostsTableRows(row: KnownHostsFileLine): string[] {
-  const number = lineColumn(row.line);
-  if (!row.result.ok) return [`${number} invalid  ${describeError(row.result.error)}`];
-  const value = row.result.value;
-  if (value.kind !== 'entry') return [];
-  const marker = value.marker === null ? '' : `@${value.marker} `;
-  return [
-    `${number} entry    ${marker}${serializeHostField(value.hosts)}`,
-    `                 ${value.key.type} ${value.key.bits} ${value.key.fingerprint}`,
-  ];
-}
-
-export const KNOWN_HOSTS_REPORT: LineReport<KnownHostsFileLine> = {
-  tableHeader: 'LINE  KIND     HOSTS / ERROR',
-  jsonLine: (row) => JSON.stringify(knownHostsJson(row)),
-  tableRows: knownHostsTableRows,
-  holdsKey: (row) => row.result.ok && row.result.value.kind === 'entry',
-  tableSummary: (lines, entries, invalid) => `${lines} lines: ${entries} entries, ${invalid} invalid`,
 };
