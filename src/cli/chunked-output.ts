@@ -6,6 +6,12 @@ import type { CliIo } from './output.js';
 
 /** Output is written in chunks of this many bytes. */
 const OUTPUT_CHUNK_BYTES = 1 << 16;
+/**
+ * How many bytes may wait in the stream's queue before psm stops to let the reader catch up: a
+ * few chunks, so psm goes on parsing while a pipe's reader takes the chunks before, instead of
+ * idling until each one is read.
+ */
+const MAX_QUEUED_BYTES = 4 * OUTPUT_CHUNK_BYTES;
 /** UTF-8 takes at most three bytes per UTF-16 code unit (a surrogate pair: four for two). */
 const MAX_UTF8_PER_UNIT = 3;
 
@@ -43,7 +49,9 @@ export class ChunkedWriter {
 
   /** True while the reader is behind: a pipe read slower than psm parses would queue the report. */
   behind(): boolean {
-    return this.io.stdout.writableNeedDrain && !this.closed;
+    const { stdout } = this.io;
+    // Only a stream that needs draining emits 'drain'.
+    return stdout.writableNeedDrain && stdout.writableLength >= MAX_QUEUED_BYTES && !this.closed;
   }
 
   async caughtUp(): Promise<void> {
