@@ -115,7 +115,7 @@ async function writeReport<Row extends { readonly result: { readonly ok: boolean
       lines++;
       if (!row.result.ok) invalid++;
       else if (report.holdsKey(row)) withKey++;
-      if (json) out.line(report.jsonLine(row));
+      if (json) report.writeJson(row, out);
       else report.tableRows(row, out);
       if (out.behind()) await out.caughtUp();
     }

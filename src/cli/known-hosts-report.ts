@@ -37,7 +37,7 @@ function knownHostsTableRows(row: KnownHostsFileLine, out: LineSink): void {
 
 export const KNOWN_HOSTS_REPORT: LineReport<KnownHostsFileLine> = {
   tableHeader: 'LINE  KIND     HOSTS / ERROR',
-  jsonLine: (row) => JSON.stringify(knownHostsJson(row)),
+  writeJson: (row, out) => out.line(JSON.stringify(knownHostsJson(row))),
   tableRows: knownHostsTableRows,
   holdsKey: (row) => row.result.ok && row.result.value.kind === 'entry',
   tableSummary: (lines, entries, invalid) => `${lines} lines: ${entries} entries, ${invalid} invalid`,

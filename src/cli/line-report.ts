@@ -4,6 +4,8 @@
  * that format is inspected.
  */
 
+import type { ChunkedWriter } from './chunked-output.js';
+
 /** Where a report puts its table rows: one line of text each. */
 export interface LineSink {
   line(text: string): void;
@@ -15,8 +17,8 @@ export interface LineSink {
  */
 export interface LineReport<Row extends { readonly result: { readonly ok: boolean } }> {
   readonly tableHeader: string;
-  /** The line's JSON object, as one line of text, exact (never escaped). */
-  jsonLine(row: Row): string;
+  /** The line's JSON object as one line of text, exact (never escaped). */
+  writeJson(row: Row, out: ChunkedWriter): void;
   /** The line's table rows, with the text that came from the file escaped for a terminal. */
   tableRows(row: Row, out: LineSink): void;
   holdsKey(row: Row): boolean;

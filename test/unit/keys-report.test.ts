@@ -1,29 +1,63 @@
-/** psm keys inspect's JSON lines: the shortcut for lines without options is JSON.stringify's output. */
+/**
+ * psm keys inspect's JSON lines: the writer that puts each line into the output in pieces writes
+ * exactly JSON.stringify of the line's schema object.
+ */
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { parseAuthorizedKeysFile } from '../../src/authorized-keys/index.js';
-import { authorizedKeysJson, authorizedKeysJsonLine } from '../../src/cli/keys-report.js';
+import { parseAuthorizedKeysFile, type ParsedLine } from '../../src/authorized-keys/index.js';
+import { ChunkedWriter } from '../../src/cli/chunked-output.js';
+import { authorizedKeysJson, writeAuthorizedKeysJson } from '../../src/cli/keys-json.js';
 
 const keys = readFileSync('test/vectors/authorized-keys/keys.txt', 'utf8')
   .split('\n')
   .filter((line) => line !== '' && !line.startsWith('#'))
   .map((line) => line.split(' ').slice(1, 3).join(' '));
 
-describe('authorizedKeysJsonLine', () => {
-  it('is JSON.stringify(authorizedKeysJson(row)) for every kind of line', () => {
-    const lines = ['', '# comment', 'not a key', 'restrict,pty bogus'];
+async function written(rows: readonly ParsedLine[]): Promise<string> {
+  const stdout = new PassThrough();
+  const chunks: Buffer[] = [];
+  stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const out = new ChunkedWriter({ stdout, stderr: new PassThrough(), stdin: new PassThrough() });
+  for (const row of rows) writeAuthorizedKeysJson(row, out);
+  await out.end();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+describe('writeAuthorizedKeysJson', () => {
+  it('writes JSON.stringify(authorizedKeysJson(row)) and a line feed for every kind of line', async () => {
+    const lines = ['', '# comment', 'not a key', 'restrict,pty bogus', '  \t# indented'];
     for (const key of keys)
       lines.push(
         key,
         `${key} user@host "quoted" \\ back`,
+        `${key} non-ASCII: \u00fcn\u00ef \u{1f600} \u202e \u0001`,
         `restrict ${key} c`,
         `command="echo \\"hi\\"",no-pty ${key}`,
         `bogus-option ${key}`,
+        `restrict,port-forwarding,no-touch-required,verify-required,cert-authority,principals="a,b" ${key}`,
+        `from="10.0.0.0/8,!10.1.*",environment="A=1",environment="B=\u00e9\\"",tunnel="42" ${key} x`,
+        `permitopen="h:1",permitopen="[::1]:*",permitlisten="8080",expiry-time="20991231",tunnel="any" ${key}`,
+        `no-port-forwarding,no-agent-forwarding,no-x11-forwarding,no-user-rc ${key}`,
+        // Longer than a chunk at three bytes per character: written from the object.
+        `${key} ${'long comment '.repeat(2000)}`,
+        `command="${'x'.repeat(30_000)}" ${key}`,
       );
     const rows = parseAuthorizedKeysFile(lines.join('\n'));
     expect(rows.filter((row) => row.result.ok && row.result.value.kind === 'key').length).toBeGreaterThan(
-      keys.length * 3,
+      keys.length * 10,
     );
-    for (const row of rows) expect(authorizedKeysJsonLine(row)).toBe(JSON.stringify(authorizedKeysJson(row)));
+    const expected = rows.map((row) => `${JSON.stringify(authorizedKeysJson(row))}\n`).join('');
+    expect(await written(rows)).toBe(expected);
+    // One line at a time too: every piece fits, or the line goes whole through the fallback.
+    for (const row of rows) expect(await written([row])).toBe(`${JSON.stringify(authorizedKeysJson(row))}\n`);
+  });
+
+  it('writes line numbers of any length as JSON does', async () => {
+    const [row] = parseAuthorizedKeysFile(keys[0]!);
+    for (const line of [1, 9, 10, 99, 100, 65_535, 1_000_000, 123_456_789]) {
+      const numbered = { ...row!, line };
+      expect(await written([numbered])).toBe(`${JSON.stringify(authorizedKeysJson(numbered))}\n`);
+    }
   });
 });
