@@ -87,13 +87,21 @@ export class ChunkedWriter {
     this.used += this.chunk.write(text, this.used, 'utf8');
   }
 
-  /** A non-negative integer in decimal, as JSON.stringify writes it, without making a string. */
-  digits(value: number): void {
+  /** A non-negative integer in decimal, as JSON.stringify writes it, without making a string; returns its length. */
+  digits(value: number): number {
     let length = 1;
     for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) length++;
     this.used += length;
     for (let rest = value, at = this.used; at > this.used - length; rest = Math.floor(rest / 10))
       this.chunk[--at] = 0x30 + (rest % 10);
+    return length;
+  }
+
+  /** `count` spaces (none for a count below one), to pad a column. */
+  spaces(count: number): void {
+    if (count <= 0) return;
+    this.chunk.fill(0x20, this.used, this.used + count);
+    this.used += count;
   }
 
   newline(): void {

@@ -42,6 +42,9 @@ export function authorizedKeysJson(row: ParsedLine): AuthorizedKeysLineJson {
 }
 
 const stringOrNull = (text: string | null): string => (text === null ? 'null' : JSON.stringify(text));
+// Most lists are empty and most values null: their JSON is known without asking JSON.stringify.
+const list = (items: readonly string[]): string => (items.length === 0 ? '[]' : JSON.stringify(items));
+const tunnel = (value: KeyOptions['tunnel']): string => (value === null ? 'null' : JSON.stringify(value));
 
 /** JSON.stringify(options): the fields of KeyOptions in their declared order. */
 function optionsJson(options: KeyOptions): string {
@@ -52,10 +55,9 @@ function optionsJson(options: KeyOptions): string {
     `"pty":${permit.pty},"userRc":${permit.userRc}},"certAuthority":${options.certAuthority},` +
     `"noTouchRequired":${options.noTouchRequired},"verifyRequired":${options.verifyRequired},` +
     `"command":${stringOrNull(options.command)},"principals":${stringOrNull(options.principals)},` +
-    `"from":${stringOrNull(options.from)},"environment":${JSON.stringify(options.environment)},` +
-    `"permitOpen":${JSON.stringify(options.permitOpen)},` +
-    `"permitListen":${JSON.stringify(options.permitListen)},` +
-    `"expiryTime":${JSON.stringify(options.expiryTime)},"tunnel":${JSON.stringify(options.tunnel)}}`
+    `"from":${stringOrNull(options.from)},"environment":${list(options.environment)},` +
+    `"permitOpen":${list(options.permitOpen)},"permitListen":${list(options.permitListen)},` +
+    `"expiryTime":${list(options.expiryTime)},"tunnel":${tunnel(options.tunnel)}}`
   );
 }
 

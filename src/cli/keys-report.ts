@@ -7,7 +7,8 @@ import { DEFAULT_KEY_OPTIONS } from '../authorized-keys/lines/key-options.js';
 import { permitFlags } from '../authorized-keys/lines/serialize.js';
 import { escapeLine } from '../common/terminal-text.js';
 import { writeAuthorizedKeysJson } from './keys-json.js';
-import { describeError, lineColumn, type LineReport, type LineSink } from './line-report.js';
+import type { ChunkedWriter } from './chunked-output.js';
+import { describeError, lineColumn, type LineReport } from './line-report.js';
 
 /** A short, human summary of the options that differ from sshd's defaults. */
 export function describeOptions(options: KeyOptions): string {
@@ -30,23 +31,63 @@ export function describeOptions(options: KeyOptions): string {
   return parts.length === 0 ? '-' : parts.join(',');
 }
 
+const encoded = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+const KIND_KEY = encoded(' key      ');
+const OPTIONS_LABEL = encoded('\n                 options: ');
+const COMMENT_LABEL = encoded('  comment: ');
+const LINE_WIDTH = 5;
+const TYPE_WIDTH = 37;
+const BITS_WIDTH = 5;
+/** Bytes of a key's two rows besides the type, fingerprint, options and comment. */
+const KEY_ROWS_FIXED_BYTES =
+  2 * 16 + TYPE_WIDTH + BITS_WIDTH + 3 + 2 + KIND_KEY.length + OPTIONS_LABEL.length + COMMENT_LABEL.length;
+const MAX_UTF8_PER_UNIT = 3;
+
 /**
  * Two rows for a key, one for an invalid line, none otherwise. Options, comments and error
  * messages (which quote the file) are escaped; the key row is psm's own ASCII (line number, type
- * name, bits, fingerprint), which escaping would give back unchanged.
+ * name, bits, fingerprint), which escaping would give back unchanged. A key's rows are written
+ * into the output in pieces (a unit test holds them to the rows as strings), or as strings when
+ * they are too long for a chunk.
  */
-function authorizedKeysTableRows(row: ParsedLine, out: LineSink): void {
-  const number = lineColumn(row.line);
+function authorizedKeysTableRows(row: ParsedLine, out: ChunkedWriter): void {
   if (!row.result.ok) {
-    out.line(escapeLine(`${number} invalid  ${describeError(row.result.error)}`));
+    out.line(escapeLine(`${lineColumn(row.line)} invalid  ${describeError(row.result.error)}`));
     return;
   }
   const entry = row.result.value;
   if (entry.kind !== 'key') return;
   const { key } = entry;
-  out.line(`${number} key      ${key.type.padEnd(37)} ${String(key.bits).padEnd(5)} ${key.fingerprint}`);
-  const comment = entry.comment === null ? '' : `  comment: ${entry.comment}`;
-  out.line(escapeLine(`                 options: ${describeOptions(entry.options)}${comment}`));
+  const fingerprint = key.fingerprint;
+  // Each piece escaped on its own escapes as the whole row would: none splits a surrogate pair.
+  const options = escapeLine(describeOptions(entry.options));
+  const comment = entry.comment === null ? null : escapeLine(entry.comment);
+  const bound =
+    KEY_ROWS_FIXED_BYTES +
+    key.type.length +
+    fingerprint.length +
+    MAX_UTF8_PER_UNIT * (options.length + (comment === null ? 0 : comment.length));
+  if (!out.room(bound)) {
+    out.line(
+      `${lineColumn(row.line)} key      ${key.type.padEnd(TYPE_WIDTH)} ${String(key.bits).padEnd(BITS_WIDTH)} ${fingerprint}`,
+    );
+    out.line(`                 options: ${options}${comment === null ? '' : `  comment: ${comment}`}`);
+    return;
+  }
+  out.spaces(LINE_WIDTH - out.digits(row.line));
+  out.bytes(KIND_KEY);
+  out.latin1(key.type);
+  // padEnd and then the column's blank: a longer name or number still gets one blank.
+  out.spaces(Math.max(TYPE_WIDTH - key.type.length, 0) + 1);
+  out.spaces(Math.max(BITS_WIDTH - out.digits(key.bits), 0) + 1);
+  out.latin1(fingerprint);
+  out.bytes(OPTIONS_LABEL);
+  out.utf8(options);
+  if (comment !== null) {
+    out.bytes(COMMENT_LABEL);
+    out.utf8(comment);
+  }
+  out.newline();
 }
 
 export const AUTHORIZED_KEYS_REPORT: LineReport<ParsedLine> = {

@@ -2,7 +2,8 @@
 import type { KnownHostsFileLine } from '../authorized-keys/known-hosts/index.js';
 import { serializeHostField } from '../authorized-keys/known-hosts/line.js';
 import { escapeLine } from '../common/terminal-text.js';
-import { describeError, errorJson, lineColumn, type LineReport, type LineSink } from './line-report.js';
+import type { ChunkedWriter } from './chunked-output.js';
+import { describeError, errorJson, lineColumn, type LineReport } from './line-report.js';
 
 export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown> {
   const empty = { marker: null, hosts: null, key: null, comment: null };
@@ -22,7 +23,7 @@ export function knownHostsJson(row: KnownHostsFileLine): Record<string, unknown>
 }
 
 /** Two rows for an entry, one for an invalid line, none otherwise; host names come from the file. */
-function knownHostsTableRows(row: KnownHostsFileLine, out: LineSink): void {
+function knownHostsTableRows(row: KnownHostsFileLine, out: ChunkedWriter): void {
   const number = lineColumn(row.line);
   if (!row.result.ok) {
     out.line(escapeLine(`${number} invalid  ${describeError(row.result.error)}`));

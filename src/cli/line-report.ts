@@ -6,11 +6,6 @@
 
 import type { ChunkedWriter } from './chunked-output.js';
 
-/** Where a report puts its table rows: one line of text each. */
-export interface LineSink {
-  line(text: string): void;
-}
-
 /**
  * How inspect reports one file format, a line at a time: the JSON object of a line, or the table
  * (a header, each line's rows, a summary that counts the lines holding a key).
@@ -20,7 +15,7 @@ export interface LineReport<Row extends { readonly result: { readonly ok: boolea
   /** The line's JSON object as one line of text, exact (never escaped). */
   writeJson(row: Row, out: ChunkedWriter): void;
   /** The line's table rows, with the text that came from the file escaped for a terminal. */
-  tableRows(row: Row, out: LineSink): void;
+  tableRows(row: Row, out: ChunkedWriter): void;
   holdsKey(row: Row): boolean;
   tableSummary(lines: number, withKey: number, invalid: number): string;
 }
