@@ -5,16 +5,14 @@
 import { Option, type Command } from 'commander';
 import { INPUT_LIMITS, readFileChunks, readStreamChunks, type ReadError } from '../common/bounded-read.js';
 import { assertNever, type Result } from '../common/result.js';
-import { escapeLine } from '../common/terminal-text.js';
+import { ChunkedWriter } from './chunked-output.js';
 import { EXIT } from './exit-codes.js';
 import { CliFailure } from './failure.js';
-import type { LineReport } from './keys-report.js';
+import type { LineReport } from './line-report.js';
 import type { CliIo } from './output.js';
 
 /** The largest file psm inspects (bigger inputs are refused with exit 3, before reading them). */
 export const MAX_INSPECT_BYTES = INPUT_LIMITS.keysFile;
-/** Output is written in chunks of this many bytes. */
-const OUTPUT_CHUNK_BYTES = 1 << 16;
 
 type Format = 'authorized_keys' | 'known_hosts';
 
@@ -67,67 +65,6 @@ function readFailure(file: string, error: ReadError): CliFailure {
   }
 }
 
-/**
- * Output lines gathered into chunks of bytes instead of one write per line. The text goes into
- * the chunk as UTF-8 at once, so a chunk being filled or waiting in a pipe's queue is bytes
- * outside the JavaScript heap: a buffered string would outlive young collections and make the
- * heap grow with the length of the report.
- */
-class ChunkedWriter {
-  private chunk = Buffer.allocUnsafe(OUTPUT_CHUNK_BYTES);
-  private used = 0;
-  private closed = false;
-  constructor(private readonly io: CliIo) {
-    // A reader that goes away (`psm keys inspect --json big | head`) ends the output, quietly.
-    io.stdout.on('error', () => {
-      this.closed = true;
-    });
-  }
-  line(text: string): void {
-    if (this.closed) return;
-    const bytes = Buffer.byteLength(text, 'utf8') + 1;
-    if (this.used + bytes > this.chunk.length) this.write();
-    if (bytes > this.chunk.length) {
-      this.io.stdout.write(`${text}\n`);
-      return;
-    }
-    this.used += this.chunk.write(text, this.used, 'utf8');
-    this.chunk[this.used++] = 0x0a;
-  }
-  /** True while the reader is behind: a pipe read slower than psm parses would queue the report. */
-  behind(): boolean {
-    return this.io.stdout.writableNeedDrain && !this.closed;
-  }
-  async caughtUp(): Promise<void> {
-    if (this.behind()) await drained(this.io.stdout);
-  }
-  async end(): Promise<void> {
-    this.write();
-    await this.caughtUp();
-  }
-  private write(): void {
-    if (this.used > 0 && !this.closed) this.io.stdout.write(this.chunk.subarray(0, this.used));
-    // The stream keeps the chunk it was given until it is written: the next lines go into a new one.
-    this.chunk = Buffer.allocUnsafe(OUTPUT_CHUNK_BYTES);
-    this.used = 0;
-  }
-}
-
-/** Resolves when `stream` can take more, or can take nothing ever again. */
-function drained(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      stream.off('drain', done);
-      stream.off('error', done);
-      stream.off('close', done);
-      resolve();
-    };
-    stream.on('drain', done);
-    stream.on('error', done);
-    stream.on('close', done);
-  });
-}
-
 type Input = AsyncIterable<Result<Uint8Array, ReadError>>;
 
 /** What inspect needs of a format's reader (AuthorizedKeysReader, KnownHostsReader). */
@@ -147,13 +84,18 @@ async function inspect(
   format: Format,
   json: boolean,
 ): Promise<number> {
-  const report = await import('./keys-report.js');
   if (format === 'known_hosts') {
-    const { KnownHostsReader } = await import('../authorized-keys/known-hosts/index.js');
-    return writeReport(io, input, file, new KnownHostsReader(), report.KNOWN_HOSTS_REPORT, json);
+    const [{ KnownHostsReader }, { KNOWN_HOSTS_REPORT }] = await Promise.all([
+      import('../authorized-keys/known-hosts/index.js'),
+      import('./known-hosts-report.js'),
+    ]);
+    return writeReport(io, input, file, new KnownHostsReader(), KNOWN_HOSTS_REPORT, json);
   }
-  const { AuthorizedKeysReader } = await import('../authorized-keys/lines/line.js');
-  return writeReport(io, input, file, new AuthorizedKeysReader(), report.AUTHORIZED_KEYS_REPORT, json);
+  const [{ AuthorizedKeysReader }, { AUTHORIZED_KEYS_REPORT }] = await Promise.all([
+    import('../authorized-keys/lines/line.js'),
+    import('./keys-report.js'),
+  ]);
+  return writeReport(io, input, file, new AuthorizedKeysReader(), AUTHORIZED_KEYS_REPORT, json);
 }
 
 async function writeReport<Row extends { readonly result: { readonly ok: boolean } }>(
@@ -173,9 +115,8 @@ async function writeReport<Row extends { readonly result: { readonly ok: boolean
       lines++;
       if (!row.result.ok) invalid++;
       else if (report.holdsKey(row)) withKey++;
-      if (json) out.line(report.jsonLine(row));
-      // Comments, options and host names come from the file: escaped in the table, exact in JSON.
-      else for (const text of report.tableRows(row)) out.line(escapeLine(text));
+      if (json) report.writeJson(row, out);
+      else report.tableRows(row, out);
       if (out.behind()) await out.caughtUp();
     }
   };

@@ -48,6 +48,13 @@ function fingerprintOfDigest(digestBase64: string): string {
   return `SHA256:${digestBase64.slice(0, 43)}`;
 }
 
+/**
+ * When a parsed key's SHA-256 fingerprint is taken: on its first read (a lookup in a large
+ * known_hosts file reads every key and prints a few), or while the key is parsed, from the blob
+ * already decoded (readers that report every key's fingerprint, such as authorized_keys lines).
+ */
+export type FingerprintWhen = 'on-read' | 'now';
+
 /** Same key as sshd's sshkey_equal sees it: same type, and the same key (or the same certificate). */
 export function publicKeyEquals(a: PublicKey, b: PublicKey): boolean {
   if (a.type !== b.type) return false;
@@ -63,7 +70,7 @@ export function parsePublicKey(typeName: string, base64: string): Result<PublicK
   const info = textKeyType(typeName);
   if (info === undefined)
     return err(codedError('UNKNOWN_KEY_TYPE', `unknown key type ${JSON.stringify(typeName.slice(0, 64))}`));
-  return parseTypedKey(info, typeName, base64);
+  return parseTypedKey(info, typeName, base64, 'on-read');
 }
 
 /** parsePublicKey once the type name is known to be one (readKeyField has already looked it up). */
@@ -71,6 +78,7 @@ function parseTypedKey(
   info: KeyTypeInfo,
   typeName: string,
   base64: string,
+  fingerprint: FingerprintWhen,
 ): Result<PublicKey, PublicKeyError> {
   if (base64.length === 0)
     return err(codedError('MISSING_KEY_DATA', 'the key type is not followed by key data'));
@@ -108,7 +116,8 @@ function parseTypedKey(
     if (reader.remaining !== 0) return err(codedError('TRAILING_DATA', 'key blob: bytes after the key'));
     bits = parsed.value.bits;
     // ssh-keygen and sshd fingerprint the key as they re-encode it, with its canonical type name.
-    digest = exactInner ? null : sha256Base64(plainBlob(info.name, blob.subarray(bodyStart)));
+    if (!exactInner) digest = sha256Base64(plainBlob(info.name, blob.subarray(bodyStart)));
+    else digest = fingerprint === 'now' ? sha256Base64(blob) : null;
   }
   return ok(new ParsedKey(info.name, base64, bits, digest, cert));
 }
@@ -116,8 +125,8 @@ function parseTypedKey(
 /**
  * A parsed key. `blob` is decoded again from `base64` on each read (a fresh copy), so a parsed
  * file does not keep a second copy of every key alive. The SHA-256 behind `fingerprint` is taken
- * on its first read when it is of the blob as written (most keys): a lookup in a large
- * known_hosts file reads every key and prints a few. Other own properties are plain data, so deep
+ * when the caller says (FingerprintWhen), on its first read by default when it is of the blob as
+ * written (most keys). Other own properties are plain data, so deep
  * equality and JSON see the same fields as for an object literal, minus those two.
  */
 class ParsedKey implements PublicKey {
@@ -159,6 +168,7 @@ function plainBlob(typeName: string, body: Uint8Array): Uint8Array {
 export function readKeyField(
   text: string,
   start: number,
+  fingerprint: FingerprintWhen = 'on-read',
 ): Result<{ key: PublicKey; end: number }, PublicKeyError> {
   const typeStart = skipBlanks(text, start);
   const typeEnd = tokenEnd(text, typeStart);
@@ -172,7 +182,7 @@ export function readKeyField(
         typeStart + 1,
       ),
     );
-  return readTypedKeyField(text, typeName, info, typeEnd);
+  return readTypedKeyField(text, typeName, info, typeEnd, fingerprint);
 }
 
 /**
@@ -184,13 +194,14 @@ export function readTypedKeyField(
   typeName: string,
   info: KeyTypeInfo,
   typeEnd: number,
+  fingerprint: FingerprintWhen = 'on-read',
 ): Result<{ key: PublicKey; end: number }, PublicKeyError> {
   // sshkey_read needs a blank after the type name and something after the blanks.
   const dataStart = skipBlanks(text, typeEnd);
   if (typeEnd === text.length || dataStart === text.length)
     return err(codedError('MISSING_KEY_DATA', `${typeName} is not followed by key data`, typeEnd + 1));
   const dataEnd = tokenEnd(text, dataStart);
-  const parsed = parseTypedKey(info, typeName, text.slice(dataStart, dataEnd));
+  const parsed = parseTypedKey(info, typeName, text.slice(dataStart, dataEnd), fingerprint);
   if (!parsed.ok) return err({ ...parsed.error, column: dataStart + 1 });
   return ok({ key: parsed.value, end: skipBlanks(text, dataEnd) });
 }

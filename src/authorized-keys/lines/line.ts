@@ -52,6 +52,12 @@ export function optionsFieldEnd(line: string, start: number): number | null {
 }
 
 /**
+ * An authorized_keys line's key is read for its fingerprint (`psm keys inspect` prints every
+ * one), so it is taken while the key's blob is at hand instead of decoding the blob again.
+ */
+const FINGERPRINT = 'now';
+
+/**
  * One authorized_keys line (without its line break; one trailing CR is tolerated and dropped),
  * read the way sshd's auth_check_authkey_line does: first as "key [comment]", otherwise as
  * "options key [comment]".
@@ -70,7 +76,7 @@ export function parseAuthorizedKeysLine(raw: string): Result<AuthorizedKeysEntry
   const firstToken = line.slice(start, firstEnd);
   const plainType = textKeyType(firstToken);
   if (plainType !== undefined) {
-    const plain = readTypedKeyField(line, firstToken, plainType, firstEnd);
+    const plain = readTypedKeyField(line, firstToken, plainType, firstEnd, FINGERPRINT);
     if (!plain.ok) return plain;
     return ok(keyEntry(DEFAULT_KEY_OPTIONS, plain.value.key, line, plain.value.end));
   }
@@ -100,7 +106,7 @@ function keyAfterOptions(
   const keyStart = skipBlanks(line, fieldEnd);
   if (keyStart === line.length)
     return err(codedError('MISSING_KEY', 'no key after the options field', fieldEnd + 1));
-  return readKeyField(line, keyStart);
+  return readKeyField(line, keyStart, FINGERPRINT);
 }
 
 function keyEntry(
