@@ -1,12 +1,12 @@
 /** The in-place base64 of 20-byte salts and HMACs, held to decodeCanonicalBase64 and Buffer's encoder. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCanonicalBase64 } from '../../src/common/base64.js';
 import {
   BASE64_20_CHARS,
   decodeBase64Of20,
+  decodeCanonicalBase64,
   encodeBase64Of20,
-} from '../../src/authorized-keys/known-hosts/base64-20.js';
+} from '../../src/common/base64.js';
 
 const bytes20 = fc.uint8Array({ minLength: 20, maxLength: 20 });
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

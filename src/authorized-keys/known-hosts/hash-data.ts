@@ -8,7 +8,7 @@
 import { isUtf8 } from 'node:buffer';
 import { err, ok, type Result } from '../../common/result.js';
 import { textKeyType } from '../keys/key-types.js';
-import { encodeBase64Of20 } from './base64-20.js';
+import { encodeBase64Of20 } from '../../common/base64.js';
 import type { KnownHostsError } from './errors.js';
 import { InvalidLines, lineText } from './file-line-text.js';
 import { randomSalts, type SaltSource } from './hash.js';

@@ -11,7 +11,7 @@
  * with readKnownHostsHead itself. Its callers check first that the file is valid UTF-8.
  */
 import { MAX_HOST_PATTERN_LENGTH, MAX_HOST_PATTERNS, MAX_KNOWN_HOSTS_LINE_BYTES } from './errors.js';
-import { BASE64_20_CHARS, decodeBase64Of20 } from './base64-20.js';
+import { BASE64_20_CHARS, decodeBase64Of20 } from '../../common/base64.js';
 import { HASH_SALT_BYTES } from './hash.js';
 import type { KnownHostsMarker } from './line.js';
 
