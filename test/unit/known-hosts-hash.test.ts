@@ -6,7 +6,9 @@ import {
   HASH_SALT_BYTES,
   HostNameHmac,
   hashHostName,
+  hashKnownHostsData,
   hashKnownHostsFile,
+  lookUpHostInFile,
   lookupName,
   parseKnownHostsFile,
   parseLookupTarget,
@@ -126,6 +128,26 @@ describe('randomSalts', () => {
     expect(new Set(salts.map((s) => Buffer.from(s).toString('hex'))).size).toBe(salts.length);
     salts[0]?.fill(0);
     expect(salts[1]?.some((b) => b !== 0)).toBe(true);
+  });
+});
+
+describe('hashKnownHostsData with random salts', () => {
+  it('gives every name its own salt, across the blocks it draws, and each name stays findable', () => {
+    const names = Array.from({ length: 2500 }, (_, i) => `node${i}.grid.example`);
+    const file = names.map((name, i) => `${name}${i % 2 === 0 ? ',Extra' + i : ''} ${ED_A}`).join('\n');
+    const hashed = hashKnownHostsData(new Uint8Array(Buffer.from(`${file}\n`)));
+    if (!hashed.ok) throw new Error(hashed.error.message);
+    expect(hashed.value.hashedNames).toBe(names.length + names.length / 2);
+    const text = Buffer.from(hashed.value.bytes).toString('utf8');
+    const salts = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split('|')[2]);
+    expect(new Set(salts).size).toBe(salts.length);
+    for (const name of [names[0], names[1023], names[1024], names[2499], 'extra2498'] as string[]) {
+      const found = lookUpHostInFile(hashed.value.bytes, name);
+      expect(found.matches.length, name).toBe(1);
+    }
   });
 });
 

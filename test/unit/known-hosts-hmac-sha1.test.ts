@@ -1,7 +1,8 @@
 /**
  * The JavaScript HMAC-SHA1 that known_hosts lookups use, held to node:crypto's createHmac: any
  * message length (one to many blocks, across every padding boundary), keys read at an offset,
- * key after key on one instance, and matches() exactly when the MAC is equal.
+ * key after key on one instance, and matches() exactly when the MAC is equal; computeOnce() (a
+ * message MACed once, read from a longer buffer) the same, also between compute() calls.
  */
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
@@ -50,6 +51,30 @@ describe('HmacSha1', () => {
       const out = new Uint8Array(HMAC_SHA1_BYTES);
       hmac.writeMac(out);
       expect(Buffer.from(out), `length ${length}`).toEqual(reference(key, message));
+    }
+  });
+
+  it('computeOnce is createHmac at every length (one block and more) and leaves compute() right', () => {
+    const key = new Uint8Array(HMAC_SHA1_BYTES + 5).map((_, i) => i * 29 + 1);
+    const fixed = Buffer.from('fixed.example');
+    const hmac = new HmacSha1(fixed);
+    const out = new Uint8Array(HMAC_SHA1_BYTES);
+    for (let length = 0; length <= 140; length++) {
+      // The message is the start of a longer buffer: bytes past its length must not count.
+      const buffer = new Uint8Array(length + 9).map((_, i) => (i * 11 + length) & 0xff);
+      const message = buffer.subarray(0, length);
+      hmac.computeOnce(buffer, length, key, 5);
+      hmac.writeMac(out);
+      expect(Buffer.from(out), `length ${length}`).toEqual(reference(key.subarray(5), message));
+    }
+    // compute() still MACs the instance's own message, after a long one and a short one.
+    for (const length of [100, 10]) {
+      hmac.computeOnce(new Uint8Array(length), length, key);
+      hmac.compute(key, 5);
+      hmac.writeMac(out);
+      expect(Buffer.from(out), `after computeOnce of ${length} bytes`).toEqual(
+        reference(key.subarray(5), fixed),
+      );
     }
   });
 

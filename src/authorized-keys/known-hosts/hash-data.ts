@@ -6,12 +6,13 @@
  * with any line that fails those checks is refused whole, as ssh-keygen refuses it.
  */
 import { isUtf8 } from 'node:buffer';
+import { randomFillSync } from 'node:crypto';
 import { err, ok, type Result } from '../../common/result.js';
 import { textKeyType } from '../keys/key-types.js';
 import { encodeBase64Of20 } from '../../common/base64.js';
 import type { KnownHostsError } from './errors.js';
 import { InvalidLines, lineText } from './file-line-text.js';
-import { randomSalts, type SaltSource } from './hash.js';
+import { HASH_SALT_BYTES, type SaltSource } from './hash.js';
 import type { HashedKnownHostsBytes } from './hash-file.js';
 import { HmacSha1, HMAC_SHA1_BYTES } from './hmac-sha1.js';
 import { parseKnownHostsLine, readKnownHostsHead } from './line.js';
@@ -26,14 +27,14 @@ const HASHED_PREFIX_BYTES = 3 + 28 + 1 + 28 + 1;
 
 /**
  * hashKnownHostsBytes for a file's bytes, reading keys only as far as ssh-keygen -H does (see
- * above). Salts come from `saltSource`, one per hashed name in file order.
+ * above). Salts are random, or come from `saltSource` (tests), one per hashed name in file order.
  */
 export function hashKnownHostsData(
   data: Uint8Array,
-  saltSource: SaltSource = randomSalts(),
+  saltSource?: SaltSource,
 ): Result<HashedKnownHostsBytes, KnownHostsError> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
-  const hasher = new Hasher(bytes, saltSource);
+  const hasher = new Hasher(bytes, saltSource === undefined ? new RandomSalts() : new GivenSalts(saltSource));
   const skim = new LineSkim();
   const skimmable = isUtf8(bytes);
   const name = new Uint8Array(1024);
@@ -64,7 +65,7 @@ export function hashKnownHostsData(
 class Hasher {
   readonly #out: ByteSink;
   readonly #invalid = new InvalidLines();
-  readonly #salts: SaltSource;
+  readonly #salts: Salts;
   readonly #mac = new Uint8Array(HMAC_SHA1_BYTES);
   readonly #hmac = new HmacSha1(new Uint8Array(0));
   hashedNames = 0;
@@ -73,7 +74,7 @@ class Hasher {
 
   constructor(
     readonly bytes: Buffer,
-    salts: SaltSource,
+    salts: Salts,
   ) {
     this.#salts = salts;
     // Hashing a plain file makes it about a third longer: room for that from the start.
@@ -101,17 +102,17 @@ class Hasher {
   hashName(name: Uint8Array, nameLength: number, raw: Buffer, rawStart: number, rawEnd: number): void {
     this.hashedNames += 1;
     if (this.#invalid.count > 0) return;
-    const salt = this.#salts();
+    const salts = this.#salts;
+    const saltAt = salts.next();
     const hmac = this.#hmac;
-    hmac.setMessage(name, nameLength);
-    hmac.compute(salt);
+    hmac.computeOnce(name, nameLength, salts.bytes, saltAt);
     hmac.writeMac(this.#mac);
     const out = this.#out.reserve(HASHED_PREFIX_BYTES + (rawEnd - rawStart) + 1);
     let at = this.#out.length;
     out[at++] = 0x7c;
     out[at++] = 0x31;
     out[at++] = 0x7c;
-    at = encodeBase64Of20(salt, 0, out, at);
+    at = encodeBase64Of20(salts.bytes, saltAt, out, at);
     out[at++] = 0x7c;
     at = encodeBase64Of20(this.#mac, 0, out, at);
     out[at++] = 0x20;
@@ -161,6 +162,44 @@ class Hasher {
     }
     const { hashedNames, keptUnhashed, alreadyHashed } = this;
     return ok({ bytes: this.#out.bytes(), hashedNames, keptUnhashed, alreadyHashed });
+  }
+}
+
+/** Where one run's salts are: salt i of a draw is bytes[next()..next()+20). */
+interface Salts {
+  readonly bytes: Uint8Array;
+  next(): number;
+}
+
+/**
+ * Random salts drawn from the system a block at a time into one buffer that is refilled: a call
+ * per salt, or a copy of each, cost more than hashing the name.
+ */
+class RandomSalts implements Salts {
+  readonly bytes = new Uint8Array(HASH_SALT_BYTES * 1024);
+  #at = this.bytes.length;
+
+  next(): number {
+    if (this.#at === this.bytes.length) {
+      randomFillSync(this.bytes);
+      this.#at = 0;
+    }
+    this.#at += HASH_SALT_BYTES;
+    return this.#at - HASH_SALT_BYTES;
+  }
+}
+
+/** The salts of a SaltSource (deterministic in tests), each copied into one 20-byte buffer. */
+class GivenSalts implements Salts {
+  readonly bytes = new Uint8Array(HASH_SALT_BYTES);
+
+  constructor(readonly source: SaltSource) {}
+
+  next(): number {
+    const salt = this.source();
+    if (salt.length !== HASH_SALT_BYTES) throw new Error(`bug: a salt source gave ${salt.length} bytes`);
+    this.bytes.set(salt);
+    return 0;
   }
 }
 

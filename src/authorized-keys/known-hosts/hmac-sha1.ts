@@ -110,6 +110,8 @@ export class HmacSha1 {
   /** The expanded 80-word schedules of the inner hash's blocks after its key block. */
   readonly #messageBlocks: Int32Array[] = [];
   #blockCount = 0;
+  /** computeOnce()'s instance for messages longer than one block, made when first needed. */
+  #longMessage: HmacSha1 | undefined;
 
   constructor(message: Uint8Array) {
     this.setMessage(message);
@@ -148,6 +150,11 @@ export class HmacSha1 {
       w.set(this.#messageBlocks[block] as Int32Array);
       rounds(inner);
     }
+    this.#outerRounds(key, keyAt);
+  }
+
+  /** The outer hash over the inner one in `inner`: the key block, then the inner hash's block. */
+  #outerRounds(key: Uint8Array, keyAt: number): void {
     reset(outer);
     keyBlock(key, keyAt, OUTER_PAD);
     rounds(outer);
@@ -158,6 +165,38 @@ export class HmacSha1 {
     w[15] = OUTER_MESSAGE_BITS;
     expand();
     rounds(outer);
+  }
+
+  /**
+   * compute() for a message MACed once (hashing a file MACs each name under one salt): a message
+   * that fits one block with its padding (up to 55 bytes, as host names are) is written straight
+   * into the schedule after the key block, instead of being padded, expanded and kept by
+   * setMessage() for keys that never come. Longer messages go through a second instance's
+   * setMessage(), so the message compute() MACs stays the one this instance was given.
+   */
+  computeOnce(message: Uint8Array, messageLength: number, key: Uint8Array, keyAt = 0): void {
+    if (messageLength > BLOCK_BYTES - 9) {
+      const long = (this.#longMessage ??= new HmacSha1(new Uint8Array(0)));
+      long.setMessage(message, messageLength);
+      // The result is in the module's state, where writeMac() and macWord() read it.
+      long.compute(key, keyAt);
+      return;
+    }
+    reset(inner);
+    keyBlock(key, keyAt, INNER_PAD);
+    rounds(inner);
+    // message || 0x80 || zeros || bit length of (key block || message), big-endian words.
+    const whole = messageLength & ~3;
+    for (let i = 0; i < whole; i += 4) w[i >> 2] = wordAt(message, i);
+    // The last word: the message's last 0-3 bytes, then 0x80.
+    let last = 0x80 << (24 - 8 * (messageLength & 3));
+    for (let i = whole; i < messageLength; i++) last |= (message[i] as number) << (24 - 8 * (i - whole));
+    w[whole >> 2] = last;
+    for (let i = (whole >> 2) + 1; i < 15; i++) w[i] = 0;
+    w[15] = (BLOCK_BYTES + messageLength) * 8;
+    expand();
+    rounds(inner);
+    this.#outerRounds(key, keyAt);
   }
 
   /** Word i (0-4, big-endian) of the last computed MAC. */
