@@ -6,13 +6,12 @@
  * with any line that fails those checks is refused whole, as ssh-keygen refuses it.
  */
 import { isUtf8 } from 'node:buffer';
-import { randomFillSync } from 'node:crypto';
 import { err, ok, type Result } from '../../common/result.js';
 import { textKeyType } from '../keys/key-types.js';
 import { encodeBase64Of20 } from '../../common/base64.js';
 import type { KnownHostsError } from './errors.js';
 import { InvalidLines, lineText } from './file-line-text.js';
-import { HASH_SALT_BYTES, type SaltSource } from './hash.js';
+import { HASH_SALT_BYTES, RandomSaltDraw, type SaltDraw, type SaltSource } from './hash.js';
 import type { HashedKnownHostsBytes } from './hash-file.js';
 import { HmacSha1, HMAC_SHA1_BYTES } from './hmac-sha1.js';
 import { parseKnownHostsLine, readKnownHostsHead } from './line.js';
@@ -34,7 +33,10 @@ export function hashKnownHostsData(
   saltSource?: SaltSource,
 ): Result<HashedKnownHostsBytes, KnownHostsError> {
   const bytes = Buffer.from(data.buffer, data.byteOffset, data.length);
-  const hasher = new Hasher(bytes, saltSource === undefined ? new RandomSalts() : new GivenSalts(saltSource));
+  const hasher = new Hasher(
+    bytes,
+    saltSource === undefined ? new RandomSaltDraw() : new GivenSalts(saltSource),
+  );
   const skim = new LineSkim();
   const skimmable = isUtf8(bytes);
   const name = new Uint8Array(1024);
@@ -65,7 +67,7 @@ export function hashKnownHostsData(
 class Hasher {
   readonly #out: ByteSink;
   readonly #invalid = new InvalidLines();
-  readonly #salts: Salts;
+  readonly #salts: SaltDraw;
   readonly #mac = new Uint8Array(HMAC_SHA1_BYTES);
   readonly #hmac = new HmacSha1(new Uint8Array(0));
   hashedNames = 0;
@@ -74,7 +76,7 @@ class Hasher {
 
   constructor(
     readonly bytes: Buffer,
-    salts: Salts,
+    salts: SaltDraw,
   ) {
     this.#salts = salts;
     // Hashing a plain file makes it about a third longer: room for that from the start.
@@ -165,32 +167,8 @@ class Hasher {
   }
 }
 
-/** Where one run's salts are: salt i of a draw is bytes[next()..next()+20). */
-interface Salts {
-  readonly bytes: Uint8Array;
-  next(): number;
-}
-
-/**
- * Random salts drawn from the system a block at a time into one buffer that is refilled: a call
- * per salt, or a copy of each, cost more than hashing the name.
- */
-class RandomSalts implements Salts {
-  readonly bytes = new Uint8Array(HASH_SALT_BYTES * 1024);
-  #at = this.bytes.length;
-
-  next(): number {
-    if (this.#at === this.bytes.length) {
-      randomFillSync(this.bytes);
-      this.#at = 0;
-    }
-    this.#at += HASH_SALT_BYTES;
-    return this.#at - HASH_SALT_BYTES;
-  }
-}
-
 /** The salts of a SaltSource (deterministic in tests), each copied into one 20-byte buffer. */
-class GivenSalts implements Salts {
+class GivenSalts implements SaltDraw {
   readonly bytes = new Uint8Array(HASH_SALT_BYTES);
 
   constructor(readonly source: SaltSource) {}

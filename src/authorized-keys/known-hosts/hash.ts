@@ -2,7 +2,7 @@
  * Hashed host names (`|1|<base64 salt>|<base64 HMAC-SHA1(salt, name)>`), as hostfile.c host_hash
  * writes them and match_maybe_hashed checks them. HMAC-SHA1 here is OpenSSH's format, not a choice.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import { decodeCanonicalBase64 } from '../../common/base64.js';
 import { codedError, err, ok, type Err, type Result } from '../../common/result.js';
 import type { KnownHostsError } from './errors.js';
@@ -26,21 +26,40 @@ export const randomSalt: SaltSource = () => new Uint8Array(randomBytes(HASH_SALT
 /** Salts drawn from the system's random source this many at a time (one call per block). */
 const SALTS_PER_DRAW = 1024;
 
+/** Where one run's salts are: each next() is the offset of a fresh 20-byte salt in `bytes`. */
+export interface SaltDraw {
+  readonly bytes: Uint8Array;
+  next(): number;
+}
+
 /**
- * A salt source for hashing a whole file: random salts as randomSalt gives, drawn a block at a
- * time, since asking the system for each 20-byte salt cost more than hashing the name. Each salt
- * is its own copy; the source belongs to its caller (no state shared between files).
+ * Random salts as randomSalt gives, drawn from the system a block at a time into one buffer that
+ * is refilled: asking the system for each 20-byte salt cost more than hashing the name. A salt
+ * stays in `bytes` only until the block is refilled; the draw belongs to its caller.
+ */
+export class RandomSaltDraw implements SaltDraw {
+  readonly bytes = new Uint8Array(HASH_SALT_BYTES * SALTS_PER_DRAW);
+  #at = this.bytes.length;
+
+  next(): number {
+    if (this.#at === this.bytes.length) {
+      randomFillSync(this.bytes);
+      this.#at = 0;
+    }
+    this.#at += HASH_SALT_BYTES;
+    return this.#at - HASH_SALT_BYTES;
+  }
+}
+
+/**
+ * A salt source for hashing a whole file, over a RandomSaltDraw: each salt is its own copy; the
+ * source belongs to its caller (no state shared between files).
  */
 export function randomSalts(): SaltSource {
-  let block = new Uint8Array(0);
-  let next = 0;
+  const draw = new RandomSaltDraw();
   return () => {
-    if (next === block.length) {
-      block = new Uint8Array(randomBytes(HASH_SALT_BYTES * SALTS_PER_DRAW));
-      next = 0;
-    }
-    next += HASH_SALT_BYTES;
-    return block.slice(next - HASH_SALT_BYTES, next);
+    const at = draw.next();
+    return draw.bytes.slice(at, at + HASH_SALT_BYTES);
   };
 }
 
